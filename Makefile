@@ -1,0 +1,53 @@
+# paycrm_connector developer entry points. See README.md and setup/*.sh.
+PYTHON ?= python3
+ODOO ?= $(PYTHON) -m odoo
+PAYCRM_DB ?= paycrm
+export PYTHON ODOO PAYCRM_DB
+
+STAMP := .odoo/requirements.stamp
+BENCHES := $(sort $(wildcard bench/bench_*.py))
+
+.PHONY: install pip-deps run test lint bench clean
+
+## install: system packages, Odoo 18, Python deps, .odoo/odoo.conf
+install:
+	@setup/install_system.sh
+	@setup/install_odoo.sh
+	@$(MAKE) --no-print-directory pip-deps
+	@setup/odoo_conf.sh
+
+## pip-deps: pip install -r requirements.txt unless the stamp is newer
+pip-deps:
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt requirements.txt ]; then \
+		echo "Python requirements up to date ($(STAMP))"; \
+	else \
+		PIP_ROOT_USER_ACTION=ignore $(PYTHON) -m pip install -q --disable-pip-version-check -r requirements.txt && mkdir -p .odoo && touch $(STAMP); \
+	fi
+
+## run: serve Odoo on http://127.0.0.1:8069, creating db $(PAYCRM_DB) with demo data
+run: install
+	@setup/run.sh
+
+## test: fresh throw-away db, pytest-odoo over paycrm_connector/tests (+ tests/)
+test: install
+	@setup/test.sh
+
+## lint: all pre-commit hooks (local hooks only) over all tracked files
+lint: pip-deps
+	@PRE_COMMIT_HOME=$(CURDIR)/.odoo/pre-commit pre-commit run --all-files --show-diff-on-failure
+
+## bench: every bench/bench_*.py against its own throw-away db
+bench: install
+ifeq ($(BENCHES),)
+	@echo "no benchmarks"
+else
+	@set -e; for b in $(BENCHES); do setup/bench.sh $$b; done
+endif
+
+## clean: drop leftover paycrm_test_* databases and remove .odoo/
+clean:
+	@for db in $$(psql -h $${PGHOST:-127.0.0.1} -p $${PGPORT:-5432} -d postgres -tAc \
+		"select datname from pg_database where datname like 'paycrm\_test\_%'"); do \
+		echo "dropdb $$db"; dropdb -h $${PGHOST:-127.0.0.1} -p $${PGPORT:-5432} --if-exists --force $$db; \
+	done
+	rm -rf .odoo

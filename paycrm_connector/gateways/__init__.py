@@ -1,0 +1,40 @@
+"""Plain-Python gateway adapters: they talk to the outside, never to the ORM."""
+
+from .base import (
+    CustomerData,
+    GatewayAdapter,
+    GatewayAuthError,
+    GatewayConfig,
+    GatewayError,
+    GatewayUnreachable,
+)
+from .demo import DemoAdapter
+from .stripe import StripeAdapter
+
+ADAPTERS = {
+    DemoAdapter.code: DemoAdapter,
+    StripeAdapter.code: StripeAdapter,
+}
+
+
+def get_adapter(config):
+    """Return the adapter instance for ``config.provider``."""
+    try:
+        adapter_class = ADAPTERS[config.provider]
+    except KeyError as exc:
+        raise GatewayError(f"unknown gateway provider {config.provider!r}") from exc
+    return adapter_class(config)
+
+
+__all__ = [
+    "ADAPTERS",
+    "CustomerData",
+    "DemoAdapter",
+    "GatewayAdapter",
+    "GatewayAuthError",
+    "GatewayConfig",
+    "GatewayError",
+    "GatewayUnreachable",
+    "StripeAdapter",
+    "get_adapter",
+]

@@ -1,0 +1,274 @@
+import logging
+import secrets
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from .. import const
+from ..gateways import GatewayConfig, GatewayError, get_adapter
+
+_logger = logging.getLogger(__name__)
+
+MANAGER = "paycrm_connector.group_paycrm_manager"
+
+
+class PaycrmGateway(models.Model):
+    _name = "paycrm.gateway"
+    _description = "Payment Gateway"
+    _inherit = ["mail.thread"]
+    _order = "sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    provider = fields.Selection(
+        const.PROVIDERS, required=True, default="demo", tracking=True
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    state = fields.Selection(
+        const.GATEWAY_STATES,
+        required=True,
+        default="test",
+        tracking=True,
+        help="Disabled: no new links, but webhooks are still verified and stored "
+        "so nothing is lost. Test: the gateway's test keys. Live: real money.",
+    )
+    is_default = fields.Boolean(
+        string="Default for Company",
+        compute="_compute_is_default",
+        inverse="_inverse_is_default",
+    )
+    journal_id = fields.Many2one(
+        "account.journal",
+        string="Clearing Journal",
+        check_company=True,
+        domain="[('type', '=', 'bank')]",
+        tracking=True,
+        help="Money held by the gateway: payments land here, payouts leave it. "
+        "Created on save when left empty.",
+    )
+    fee_account_id = fields.Many2one(
+        "account.account",
+        string="Fee Expense Account",
+        check_company=True,
+        domain="[('account_type', 'in', ('expense', 'expense_direct_cost'))]",
+        tracking=True,
+    )
+    # Secrets: readable by connector administrators only, never tracked.
+    secret_key = fields.Char(groups=MANAGER, copy=False)
+    publishable_key = fields.Char(copy=False)
+    webhook_secret = fields.Char(
+        groups=MANAGER,
+        copy=False,
+        help="Signing secret of the webhook endpoint (Stripe: whsec_...). "
+        "Generated for the demo gateway.",
+    )
+    api_base_url = fields.Char(
+        string="API Base URL",
+        help="Leave empty for the gateway's real endpoint. Set it to point the "
+        "gateway at a local stand-in (stripe-mock, localstripe) for testing.",
+    )
+    timeout = fields.Float(string="Timeout (s)", default=10.0)
+    max_network_retries = fields.Integer(default=2)
+    link_lifetime_hours = fields.Float(
+        string="Link Session Lifetime (h)",
+        default=24.0,
+        help="How long a hosted checkout session stays valid; a click after that "
+        "creates a new one. Stripe accepts 0.5 to 24 hours.",
+    )
+    webhook_url = fields.Char(
+        compute="_compute_webhook_url",
+        help="Paste this URL in the gateway's dashboard as the webhook endpoint.",
+    )
+    connection_state = fields.Selection(
+        const.CONNECTION_STATES, default="unknown", readonly=True, copy=False
+    )
+    connection_message = fields.Char(readonly=True, copy=False)
+    connection_checked_at = fields.Datetime(readonly=True, copy=False)
+
+    # ---------------------------------------------------------------- compute
+
+    @api.depends("company_id.paycrm_gateway_id")
+    def _compute_is_default(self):
+        for gateway in self:
+            gateway.is_default = gateway.company_id.paycrm_gateway_id == gateway
+
+    def _inverse_is_default(self):
+        for gateway in self:
+            company = gateway.company_id
+            if gateway.is_default:
+                # sudo: res.company is writable by system admins only, and this
+                # user may already edit the gateway of this company.
+                company.sudo().paycrm_gateway_id = gateway
+            elif company.paycrm_gateway_id == gateway:
+                company.sudo().paycrm_gateway_id = False
+
+    @api.depends("provider")
+    def _compute_webhook_url(self):
+        for gateway in self:
+            if gateway.id:
+                gateway.webhook_url = (
+                    f"{gateway.get_base_url()}/paycrm/webhook/{gateway.id}"
+                )
+            else:
+                gateway.webhook_url = False
+
+    # ------------------------------------------------------------ constraints
+
+    @api.constrains("link_lifetime_hours", "provider")
+    def _check_link_lifetime_hours(self):
+        for gateway in self:
+            hours = gateway.link_lifetime_hours
+            if gateway.provider == "stripe" and not (
+                const.STRIPE_SESSION_MIN_HOURS
+                <= hours
+                <= const.STRIPE_SESSION_MAX_HOURS
+            ):
+                raise ValidationError(
+                    _(
+                        "Stripe checkout sessions live between %(low)s and %(high)s "
+                        "hours; %(hours)s is outside.",
+                        low=const.STRIPE_SESSION_MIN_HOURS,
+                        high=const.STRIPE_SESSION_MAX_HOURS,
+                        hours=hours,
+                    )
+                )
+            if hours <= 0:
+                raise ValidationError(_("The link session lifetime must be positive."))
+
+    @api.constrains("timeout", "max_network_retries")
+    def _check_timeout(self):
+        for gateway in self:
+            if gateway.timeout <= 0 or gateway.max_network_retries < 0:
+                raise ValidationError(
+                    _("Timeout must be positive and retries zero or more.")
+                )
+
+    @api.constrains("api_base_url")
+    def _check_api_base_url(self):
+        for gateway in self:
+            url = gateway.api_base_url
+            if url and not url.startswith(("http://", "https://")):
+                raise ValidationError(
+                    _("The API base URL must start with http:// or https://.")
+                )
+
+    # ------------------------------------------------------------------- CRUD
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("provider", "demo") == "demo" and not vals.get(
+                "webhook_secret"
+            ):
+                vals["webhook_secret"] = secrets.token_hex(32)
+        gateways = super().create(vals_list)
+        for gateway in gateways:
+            gateway._paycrm_ensure_accounts()
+            if not gateway.company_id.paycrm_gateway_id and gateway.state != "disabled":
+                gateway.is_default = True
+        return gateways
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_default(self):
+        if any(gateway.is_default for gateway in self):
+            raise UserError(
+                _("Choose another default gateway before deleting this one.")
+            )
+
+    # ---------------------------------------------------------------- actions
+
+    def action_paycrm_test_connection(self):
+        self.ensure_one()
+        try:
+            message = self._paycrm_adapter().check_connection()
+            state, kind = "ok", "success"
+        except GatewayError as exc:
+            message, state, kind = str(exc), exc.kind, "danger"
+        self.write(
+            {
+                "connection_state": state,
+                "connection_message": message,
+                "connection_checked_at": fields.Datetime.now(),
+            }
+        )
+        _logger.info("paycrm gateway %s connection check: %s", self.id, state)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Test connection: %(name)s", name=self.name),
+                "message": message,
+                "type": kind,
+                "sticky": kind != "success",
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_paycrm_generate_webhook_secret(self):
+        for gateway in self.filtered(lambda g: g.provider == "demo"):
+            gateway.webhook_secret = secrets.token_hex(32)
+
+    # --------------------------------------------------------------- business
+
+    def _paycrm_ensure_accounts(self):
+        """Give the gateway a clearing journal and a fee account if it has none."""
+        self.ensure_one()
+        journal_model = self.env["account.journal"]
+        if not self.journal_id:
+            code = journal_model.get_next_bank_cash_default_code("bank", self.company_id)
+            self.journal_id = journal_model.create(
+                {
+                    "name": _("%(name)s Clearing", name=self.name),
+                    "type": "bank",
+                    "code": code,
+                    "company_id": self.company_id.id,
+                }
+            )
+        if not self.fee_account_id:
+            self.fee_account_id = self.env["account.account"].search(
+                [
+                    *self.env["account.account"]._check_company_domain(
+                        self.company_id
+                    ),
+                    ("account_type", "=", "expense"),
+                ],
+                order="code",
+                limit=1,
+            )
+
+    def _paycrm_config(self):
+        """Adapter settings; reads secrets, so it runs as superuser on purpose."""
+        self.ensure_one()
+        # sudo: sales staff trigger gateway calls (links, customer sync) but must
+        # not read the secret fields themselves; the values stay in Python.
+        gateway_sudo = self.sudo()
+        return GatewayConfig(
+            provider=gateway_sudo.provider,
+            secret_key=gateway_sudo.secret_key or "",
+            webhook_secret=gateway_sudo.webhook_secret or "",
+            api_base=gateway_sudo.api_base_url or "",
+            timeout=gateway_sudo.timeout,
+            max_retries=gateway_sudo.max_network_retries,
+            live=gateway_sudo.state == "live",
+        )
+
+    def _paycrm_adapter(self):
+        return get_adapter(self._paycrm_config())
+
+    @api.model
+    def _paycrm_for_company(self, company=None):
+        """The company's default gateway, or its first enabled one."""
+        company = company or self.env.company
+        if company.paycrm_gateway_id.state not in (False, "disabled"):
+            return company.paycrm_gateway_id
+        return self.search(
+            [("company_id", "=", company.id), ("state", "!=", "disabled")], limit=1
+        )

@@ -1,0 +1,12 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    paycrm_gateway_id = fields.Many2one(
+        related="company_id.paycrm_gateway_id", readonly=False
+    )
+    paycrm_send_link_on_post = fields.Boolean(
+        related="company_id.paycrm_send_link_on_post", readonly=False
+    )

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Serve Odoo on http://127.0.0.1:${PAYCRM_HTTP_PORT:-8069} with database PAYCRM_DB
+# (default paycrm) until Ctrl-C. The database is created on first run with
+# paycrm_connector and demo data installed (login admin / admin).
+# PAYCRM_UPDATE=1 upgrades paycrm_connector (-u) before serving.
+set -euo pipefail
+# shellcheck source=setup/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DB=${PAYCRM_DB:-paycrm}
+args=(-d "$DB" --db-filter="^${DB}\$")
+if ! db_exists "$DB"; then
+    echo "Creating database $DB with $ADDON and demo data (login admin / admin)"
+    # Odoo 18 loads demo data unless --without-demo is given; the empty value
+    # also overrides any without_demo set in a config file.
+    args+=(-i "$ADDON" --without-demo=)
+elif [ "$(module_state "$DB" "$ADDON")" != installed ]; then
+    args+=(-i "$ADDON")
+elif [ -n "${PAYCRM_UPDATE:-}" ]; then
+    args+=(-u "$ADDON")
+fi
+echo "Serving $DB on http://127.0.0.1:${PAYCRM_HTTP_PORT:-8069} (Ctrl-C to stop)"
+# shellcheck disable=SC2086
+exec $ODOO -c "$CONF" "${args[@]}" "$@"
