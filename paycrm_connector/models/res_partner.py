@@ -134,7 +134,10 @@ class ResPartner(models.Model):
                             reason=str(exc),
                         )
                     ) from exc
-            partner.message_post(
-                body=_("Synced to %(gateways)s.", gateways=", ".join(gateways.mapped("name")))
+            # sudo: staff allowed to sync may lack write access on contacts, which
+            # chatter requires; the note still names them as author.
+            partner.sudo().message_post(
+                body=_("Synced to %(gateways)s.", gateways=", ".join(gateways.mapped("name"))),
+                author_id=self.env.user.partner_id.id,
             )
         return True

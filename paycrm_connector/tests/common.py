@@ -1,0 +1,77 @@
+"""Shared set-up: a demo and a Stripe gateway pointed at a local stand-in."""
+
+import socket
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+from .stripe_standin import StripeStandin
+
+
+def free_port():
+    """A loopback port nothing listens on (for 'gateway unreachable' tests)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PaycrmCommon(AccountTestInvoicingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.standin = StripeStandin().start()
+        cls.addClassCleanup(cls.standin.stop)
+        cls.env.user.groups_id |= cls.env.ref("paycrm_connector.group_paycrm_manager")
+        cls.company = cls.company_data["company"]
+        cls.demo_gateway = cls.env["paycrm.gateway"].create(
+            {"name": "Demo", "provider": "demo", "company_id": cls.company.id}
+        )
+        cls.stripe_gateway = cls.env["paycrm.gateway"].create(
+            {
+                "name": "Stripe",
+                "provider": "stripe",
+                "company_id": cls.company.id,
+                "secret_key": "sk_test_paycrm",
+                "webhook_secret": "whsec_test_paycrm",
+                "api_base_url": cls.standin.url,
+                "timeout": 2.0,
+                "max_network_retries": 0,
+            }
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {
+                "name": "Ada Customer",
+                "email": "ada@example.com",
+                "mobile": "+32 470 12 34 56",
+                "country_id": cls.env.ref("base.be").id,
+                "street": "Rue Neuve 1",
+                "city": "Brussels",
+                "zip": "1000",
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.standin.requests.clear()
+
+    @classmethod
+    def _make_user(cls, login, groups, company=None):
+        company = company or cls.company
+        return cls.env["res.users"].create(
+            {
+                "name": login.title(),
+                "login": login,
+                "email": f"{login}@example.com",
+                "company_id": company.id,
+                "company_ids": [(6, 0, company.ids)],
+                "groups_id": [(6, 0, [cls.env.ref(g).id for g in groups])],
+            }
+        )
+
+    def _invoice(self, amount=100.0, currency=None, post=True, partner=None):
+        return self.init_invoice(
+            "out_invoice",
+            partner=partner or self.customer,
+            amounts=[amount],
+            currency=currency,
+            post=post,
+        )
