@@ -35,3 +35,39 @@ REMINDER_CHANNELS = [
 # Stripe Checkout Sessions live between 30 minutes and 24 hours.
 STRIPE_SESSION_MIN_HOURS = 0.5
 STRIPE_SESSION_MAX_HOURS = 24.0
+
+# Keys carried in gateway metadata so an event finds its invoice again.
+META_INVOICE_ID = "paycrm_invoice_id"
+META_INVOICE_NAME = "paycrm_invoice_name"
+META_COMPANY_ID = "paycrm_company_id"
+META_DB = "paycrm_db"
+META_LINK_ID = "paycrm_link_id"
+
+# Normalised event kinds: every adapter maps its payloads onto these, so the
+# accounting code is written once for all gateways.
+EVENT_KINDS = [
+    ("payment_succeeded", "Payment succeeded"),
+    ("payment_failed", "Payment failed"),
+    ("payment_pending", "Payment pending"),
+    ("payment_canceled", "Payment canceled"),
+    ("refund_succeeded", "Refund succeeded"),
+    ("refund_failed", "Refund failed"),
+    ("dispute_opened", "Dispute opened"),
+    ("dispute_funds_withdrawn", "Dispute funds withdrawn"),
+    ("dispute_funds_reinstated", "Dispute funds reinstated"),
+    ("dispute_closed", "Dispute closed"),
+    ("payout_paid", "Payout paid"),
+    ("payout_failed", "Payout failed"),
+    ("session_expired", "Checkout session expired"),
+    ("other", "Not handled"),
+]
+
+# Demo gateway event types (its own small vocabulary, Stripe-like in shape).
+DEMO_EVENT_KINDS = {
+    "payment.succeeded": "payment_succeeded",
+    "payment.failed": "payment_failed",
+    "refund.succeeded": "refund_succeeded",
+    "dispute.opened": "dispute_opened",
+    "dispute.closed": "dispute_closed",
+    "payout.paid": "payout_paid",
+}

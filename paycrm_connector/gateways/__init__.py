@@ -1,12 +1,16 @@
 """Plain-Python gateway adapters: they talk to the outside, never to the ORM."""
 
 from .base import (
+    CheckoutRequest,
+    CheckoutSession,
     CustomerData,
     GatewayAdapter,
     GatewayAuthError,
     GatewayConfig,
     GatewayError,
+    GatewayRefused,
     GatewayUnreachable,
+    NormalizedEvent,
 )
 from .demo import DemoAdapter
 from .stripe import StripeAdapter
@@ -28,6 +32,10 @@ def get_adapter(config):
 
 __all__ = [
     "ADAPTERS",
+    "CheckoutRequest",
+    "CheckoutSession",
+    "GatewayRefused",
+    "NormalizedEvent",
     "CustomerData",
     "DemoAdapter",
     "GatewayAdapter",

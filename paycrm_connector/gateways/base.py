@@ -18,9 +18,15 @@ class GatewayAuthError(GatewayError):
 
 
 class GatewayUnreachable(GatewayError):
-    """Nothing answered in time: worth retrying later."""
+    """Nothing answered in time, or a 5xx: worth retrying later."""
 
     kind = "unreachable"
+
+
+class GatewayRefused(GatewayError):
+    """The gateway understood and said no (bad currency, amount, state)."""
+
+    kind = "refused"
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,55 @@ class CustomerData:
     metadata: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """A hosted checkout for one invoice's amount (already in minor units)."""
+
+    invoice_id: int
+    invoice_name: str
+    amount_minor: int
+    currency: str  # ISO 4217, upper case
+    success_url: str
+    cancel_url: str
+    expires_at: int  # epoch seconds
+    idempotency_key: str
+    customer_ref: str = ""
+    customer_email: str = ""
+    description: str = ""
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    session_id: str
+    url: str
+    amount_minor: int
+    currency: str
+    expires_at: int
+    status: str = "open"  # open / complete / expired
+
+
+@dataclass(frozen=True)
+class NormalizedEvent:
+    """A gateway webhook reduced to what accounting needs (see const.EVENT_KINDS)."""
+
+    external_id: str
+    event_type: str  # the gateway's own type, e.g. charge.refunded
+    kind: str
+    created: int = 0
+    livemode: bool = False
+    object_ref: str = ""  # id of the object the event is about
+    payment_ref: str = ""  # PaymentIntent / capture id the money belongs to
+    session_ref: str = ""
+    invoice_id: int | None = None
+    db: str = ""
+    amount_minor: int = 0
+    currency: str = ""
+    fee_minor: int = 0
+    status: str = ""
+    extra: dict = field(default_factory=dict)
+
+
 class GatewayAdapter:
     """Base class: one instance per gateway record and call site."""
 
@@ -66,4 +121,20 @@ class GatewayAdapter:
 
     def upsert_customer(self, customer, reference=None, idempotency_key=None):
         """Create (``reference`` empty) or update a customer; return its id."""
+        raise NotImplementedError
+
+    # Payment links: a ``CheckoutRequest`` in, a ``CheckoutSession`` out.
+    def create_checkout(self, request):
+        raise NotImplementedError
+
+    def expire_checkout(self, session_id):
+        raise NotImplementedError
+
+    # Webhooks: verify raw bytes first, then normalise the parsed JSON.
+    def verify_webhook(self, payload, headers):
+        """Raise ``signature.SignatureError`` unless ``payload`` is authentic."""
+        raise NotImplementedError
+
+    def parse_event(self, event):
+        """Return a ``NormalizedEvent`` for a verified, JSON-decoded event."""
         raise NotImplementedError
