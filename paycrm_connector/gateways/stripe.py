@@ -2,7 +2,12 @@
 
 import stripe as stripe_sdk
 
-from .base import GatewayAdapter, GatewayAuthError, GatewayError, GatewayUnreachable
+from .base import (
+    GatewayAdapter,
+    GatewayAuthError,
+    GatewayRefused,
+    GatewayUnreachable,
+)
 
 STRIPE_API_BASE = "https://api.stripe.com"
 
@@ -43,7 +48,7 @@ class StripeAdapter(GatewayAdapter):
                 "gateway busy (rate limited) — try again in a minute"
             ) from exc
         except stripe_sdk.InvalidRequestError as exc:
-            raise GatewayError(
+            raise GatewayRefused(
                 f"gateway refused the request: {exc.user_message or exc.code}"
             ) from exc
         except stripe_sdk.StripeError as exc:
