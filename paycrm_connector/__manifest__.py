@@ -31,6 +31,5 @@
     "demo": [
         "demo/paycrm_demo.xml",
     ],
-    "installable": True,
     "application": True,
 }
