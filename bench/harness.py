@@ -1,0 +1,148 @@
+"""Shared pieces for the benchmarks: Odoo environment, a real server, stats, table.
+
+Benchmarks are scripts, not tests: `make bench-<name>` runs one against a
+throw-away database (see setup/bench.sh, which sets ODOO_RC and PAYCRM_DB).
+Every load they generate goes to 127.0.0.1 and is bounded in count and time.
+"""
+
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+import requests
+
+import odoo
+from odoo.tools import config
+
+DB = os.environ.get("PAYCRM_DB", "")
+
+
+def setup_odoo():
+    """Parse the Odoo config named by ODOO_RC once, before any registry use."""
+    if not DB:
+        sys.exit("PAYCRM_DB is not set: run through `make bench-<name>`")
+    config.parse_config(["-c", os.environ["ODOO_RC"], "-d", DB, "--log-level=warn"])
+
+
+@contextlib.contextmanager
+def environment(commit=True):
+    """An ``env`` as superuser on the bench database; commits on success."""
+    registry = odoo.modules.registry.Registry(DB)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        yield env
+        if commit:
+            cr.commit()
+        else:
+            cr.rollback()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OdooServer:
+    """``python3 -m odoo`` serving the bench database on a free loopback port."""
+
+    def __init__(self, workers=2, extra_args=(), log_path=None):
+        self.port = free_port()
+        self.workers = workers
+        self.extra_args = list(extra_args)
+        self.log_path = log_path or os.path.join(
+            os.environ.get("PAYCRM_BENCH_RESULTS", "/tmp"), f"odoo-{self.port}.log"
+        )
+        self.process = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=120):
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        args = [
+            sys.executable, "-m", "odoo",
+            "-c", os.environ["ODOO_RC"],
+            "-d", DB, f"--db-filter=^{DB}$",
+            "--http-interface=127.0.0.1", f"--http-port={self.port}",
+            f"--workers={self.workers}", "--max-cron-threads=1",
+            "--log-level=warn", f"--logfile={self.log_path}",
+            "--limit-time-real=600", "--limit-time-cpu=600",
+            *self.extra_args,
+        ]  # fmt: skip
+        self.process = subprocess.Popen(args)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/web/health", timeout=2).ok:
+                    return self
+            except requests.RequestException:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Odoo exited early, see {self.log_path}")
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"Odoo did not answer within {timeout} s")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def percentile(samples, pct):
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(samples):
+    """Median and p95 of a list of seconds, in milliseconds."""
+    return {
+        "median_ms": statistics.median(samples) * 1000 if samples else float("nan"),
+        "p95_ms": percentile(samples, 95) * 1000,
+        "n": len(samples),
+    }
+
+
+def timed(func, *args, **kwargs):
+    start = time.perf_counter()
+    result = func(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def print_table(title, headers, rows):
+    """A plain Markdown table, so it pastes into the README as is."""
+    cells = [[_fmt(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in cells:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+    sys.stdout.flush()
+
+
+def _fmt(value):
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "n/a"
+        return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
