@@ -3,6 +3,7 @@
 PROVIDERS = [
     ("demo", "Demo (no account needed)"),
     ("stripe", "Stripe"),
+    ("paypal", "PayPal"),
 ]
 
 GATEWAY_STATES = [
@@ -35,6 +36,10 @@ REMINDER_CHANNELS = [
 # Stripe Checkout Sessions live between 30 minutes and 24 hours.
 STRIPE_SESSION_MIN_HOURS = 0.5
 STRIPE_SESSION_MAX_HOURS = 24.0
+
+# A PayPal order the payer has not approved lapses about 3 hours after creation,
+# so a link never reuses one for longer, whatever the gateway's link lifetime.
+PAYPAL_ORDER_MAX_HOURS = 3.0
 
 # Keys carried in gateway metadata so an event finds its invoice again.
 META_INVOICE_ID = "paycrm_invoice_id"
@@ -70,4 +75,29 @@ DEMO_EVENT_KINDS = {
     "dispute.opened": "dispute_opened",
     "dispute.closed": "dispute_closed",
     "payout.paid": "payout_paid",
+}
+
+# PayPal webhook event types handled (Orders v2 captures, refunds, disputes).
+# A reversal is PayPal taking captured money back without a merchant refund
+# (chargeback, funding reversal): booked like dispute funds leaving the account.
+PAYPAL_EVENT_KINDS = {
+    "PAYMENT.CAPTURE.COMPLETED": "payment_succeeded",
+    "PAYMENT.CAPTURE.PENDING": "payment_pending",
+    "PAYMENT.CAPTURE.DENIED": "payment_failed",
+    "PAYMENT.CAPTURE.REFUNDED": "refund_succeeded",
+    "PAYMENT.CAPTURE.REVERSED": "dispute_funds_withdrawn",
+    "CUSTOMER.DISPUTE.CREATED": "dispute_opened",
+    "CUSTOMER.DISPUTE.RESOLVED": "dispute_closed",
+}
+
+# How a resolved PayPal dispute ended for the merchant (dispute_outcome.outcome_code):
+# "won" keeps the money, "lost" means it went back to the buyer.
+PAYPAL_DISPUTE_OUTCOMES = {
+    "RESOLVED_SELLER_FAVOUR": "won",
+    "CANCELED_BY_BUYER": "won",
+    "DENIED": "won",
+    "RESOLVED_WITH_PAYOUT": "won",
+    "RESOLVED_BUYER_FAVOUR": "lost",
+    "ACCEPTED": "lost",
+    "REFUNDED": "lost",
 }

@@ -14,10 +14,12 @@ from .base import (
 )
 from .demo import DemoAdapter
 from .stripe import StripeAdapter
+from .paypal import PaypalAdapter
 
 ADAPTERS = {
     DemoAdapter.code: DemoAdapter,
     StripeAdapter.code: StripeAdapter,
+    PaypalAdapter.code: PaypalAdapter,
 }
 
 
@@ -44,5 +46,6 @@ __all__ = [
     "GatewayError",
     "GatewayUnreachable",
     "StripeAdapter",
+    "PaypalAdapter",
     "get_adapter",
 ]

@@ -138,3 +138,11 @@ class GatewayAdapter:
     def parse_event(self, event):
         """Return a ``NormalizedEvent`` for a verified, JSON-decoded event."""
         raise NotImplementedError
+
+    def currency_exponent(self, currency, iso_decimals):
+        """Decimals of the minor units this gateway counts ``currency`` in.
+
+        ``CheckoutRequest.amount_minor`` and ``NormalizedEvent.amount_minor`` are
+        in these units; gateways that differ from ISO 4217 override this.
+        """
+        return int(iso_decimals)

@@ -12,6 +12,14 @@ STRIPE_ZERO_DECIMAL = frozenset(
 )
 STRIPE_THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
 
+# PayPal's REST currencies: two decimals, except these three that PayPal takes in
+# whole units (a decimal amount is refused), whatever ISO 4217 says about HUF/TWD.
+PAYPAL_CURRENCIES = frozenset(
+    "AUD BRL CAD CNY CZK DKK EUR HKD HUF ILS JPY MYR MXN TWD NZD NOK PHP PLN GBP "
+    "SGD SEK CHF THB USD".split()
+)
+PAYPAL_ZERO_DECIMAL = frozenset("HUF JPY TWD".split())
+
 
 def stripe_exponent(currency_code, iso_decimals):
     code = (currency_code or "").upper()
@@ -20,6 +28,14 @@ def stripe_exponent(currency_code, iso_decimals):
     if code in STRIPE_THREE_DECIMAL:
         return 3
     return int(iso_decimals)
+
+
+def paypal_exponent(currency_code):
+    """Decimals PayPal uses for ``currency_code``; ``None`` if PayPal lacks it."""
+    code = (currency_code or "").upper()
+    if code not in PAYPAL_CURRENCIES:
+        return None
+    return 0 if code in PAYPAL_ZERO_DECIMAL else 2
 
 
 def to_minor(amount, exponent):
@@ -31,3 +47,9 @@ def to_minor(amount, exponent):
 def from_minor(minor, exponent):
     """Integer minor units back to a ``Decimal`` in major units."""
     return Decimal(int(minor)) / (Decimal(10) ** exponent)
+
+
+def to_decimal_string(minor, exponent):
+    """Minor units as the fixed-point string REST APIs such as PayPal's expect."""
+    value = from_minor(minor, exponent)
+    return f"{value:.{int(exponent)}f}"

@@ -70,6 +70,20 @@ class PaycrmGateway(models.Model):
         help="Signing secret of the webhook endpoint (Stripe: whsec_...). "
         "Generated for the demo gateway.",
     )
+    paypal_client_id = fields.Char(
+        string="PayPal Client ID",
+        groups=MANAGER,
+        copy=False,
+        help="Client ID of the REST app (PayPal developer dashboard, Apps & "
+        "Credentials); its secret goes in Secret Key. Test mode uses the sandbox app.",
+    )
+    paypal_webhook_id = fields.Char(
+        string="PayPal Webhook ID",
+        groups=MANAGER,
+        copy=False,
+        help="ID PayPal shows once the Webhook URL below is added to the app. "
+        "Every event is checked with PayPal against it before it is stored.",
+    )
     api_base_url = fields.Char(
         string="API Base URL",
         help="Leave empty for the gateway's real endpoint. Set it to point the "
@@ -258,7 +272,17 @@ class PaycrmGateway(models.Model):
             timeout=gateway_sudo.timeout,
             max_retries=gateway_sudo.max_network_retries,
             live=gateway_sudo.state == "live",
+            extra=gateway_sudo._paycrm_config_extra(),
         )
+
+    def _paycrm_config_extra(self):
+        """Provider-specific settings for ``GatewayConfig.extra`` (sudo record)."""
+        if self.provider == "paypal":
+            return {
+                "client_id": self.paypal_client_id or "",
+                "webhook_id": self.paypal_webhook_id or "",
+            }
+        return {}
 
     def _paycrm_adapter(self):
         return get_adapter(self._paycrm_config())
