@@ -8,6 +8,7 @@ from .base import (
     GatewayRefused,
     GatewayUnreachable,
 )
+from .money import stripe_exponent
 
 STRIPE_API_BASE = "https://api.stripe.com"
 
@@ -56,6 +57,9 @@ class StripeAdapter(GatewayAdapter):
             raise GatewayUnreachable(
                 f"gateway error (HTTP {status}) — try again later"
             ) from exc
+
+    def currency_exponent(self, currency, iso_decimals):
+        return stripe_exponent(currency, iso_decimals)
 
     def check_connection(self):
         balance = self._call(self.client.v1.balance.retrieve)
