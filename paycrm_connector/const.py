@@ -71,3 +71,17 @@ DEMO_EVENT_KINDS = {
     "dispute.closed": "dispute_closed",
     "payout.paid": "payout_paid",
 }
+
+# Outcome of one (invoice, stage) reminder, as stored on paycrm.reminder.log.
+REMINDER_RESULTS = [
+    ("pending", "Pending"),
+    ("sent", "Sent"),
+    ("fallback", "Sent (fallback channel)"),
+    ("failed", "Failed"),
+]
+
+ESCALATION_TARGETS = [
+    ("none", "No escalation"),
+    ("salesperson", "Salesperson"),
+    ("user", "Named user"),
+]
