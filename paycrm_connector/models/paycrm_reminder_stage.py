@@ -71,6 +71,7 @@ class PaycrmReminderStage(models.Model):
         "the hold on the customer.",
     )
 
+    # Odoo turns a violation into a validation error naming this message.
     _sql_constraints = [
         (
             "policy_offset_uniq",
@@ -78,26 +79,6 @@ class PaycrmReminderStage(models.Model):
             "Two stages of a policy cannot have the same offset.",
         ),
     ]
-
-    @api.constrains("offset_days", "policy_id")
-    def _check_offset_unique(self):
-        # Same rule as the SQL constraint, checked first so the user gets the
-        # stage names instead of a database error.
-        for stage in self:
-            twins = stage.policy_id.stage_ids.filtered(
-                lambda s, stage=stage: s != stage and s.offset_days == stage.offset_days
-            )
-            if twins:
-                raise ValidationError(
-                    _(
-                        "Stages %(a)s and %(b)s of policy %(policy)s both run at "
-                        "offset %(offset)s days: give each stage its own offset.",
-                        a=stage.name,
-                        b=twins[0].name,
-                        policy=stage.policy_id.name,
-                        offset=stage.offset_days,
-                    )
-                )
 
     @api.constrains("channel", "mail_template_id", "sms_body", "escalation")
     def _check_content(self):

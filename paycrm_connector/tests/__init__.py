@@ -2,3 +2,5 @@ from . import test_gateway
 from . import test_invoice
 from . import test_partner
 from . import test_security
+from . import test_reminder_policy
+from . import test_reminder_skips

@@ -55,15 +55,22 @@ class ReminderCommon(PaycrmCommon, SMSCase):
         cls.customer.paycrm_reminder_channel = "both"
 
     def _invoice_due(self, due, partner=None, amount=100.0):
-        invoice = self.init_invoice(
-            "out_invoice",
-            partner=partner or self.customer,
-            invoice_date=due,
-            amounts=[amount],
-            post=True,
+        due = fields.Date.to_date(due)
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": (partner or self.customer).id,
+                "invoice_date": due,
+                "invoice_date_due": due,
+                "invoice_user_id": self.salesperson.id,
+                "invoice_line_ids": [
+                    Command.create({"name": "Service", "quantity": 1, "price_unit": amount,
+                                    "tax_ids": []})
+                ],
+            }
         )
-        invoice.invoice_user_id = self.salesperson
-        self.assertEqual(invoice.invoice_date_due, fields.Date.to_date(due))
+        invoice.action_post()
+        self.assertEqual(invoice.invoice_date_due, due)
         return invoice
 
     def _run(self, day, **kwargs):
