@@ -4,3 +4,4 @@ from . import test_partner
 from . import test_security
 from . import test_reminder_policy
 from . import test_reminder_skips
+from . import test_reminder_concurrency
