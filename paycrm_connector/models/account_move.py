@@ -142,9 +142,8 @@ class AccountMove(models.Model):
             return _("Not posted")
         if self.payment_state in ("paid", "in_payment", "reversed"):
             return _("Paid")
-        if (
-            self.paycrm_promise_date
-            and today <= self.paycrm_promise_date + timedelta(days=policy.promise_grace_days)
+        if self.paycrm_promise_date and today <= self.paycrm_promise_date + timedelta(
+            days=policy.promise_grace_days
         ):
             return _(
                 "Promise to pay by %(date)s",
@@ -160,7 +159,9 @@ class AccountMove(models.Model):
         dates = {}
         for partial in partials:
             move_id = partial.debit_move_id.move_id.id
-            if partial.max_date and partial.max_date > dates.get(move_id, partial.max_date.min):
+            if partial.max_date and partial.max_date > dates.get(
+                move_id, partial.max_date.min
+            ):
                 dates[move_id] = partial.max_date
         return dates
 
@@ -182,7 +183,9 @@ class AccountMove(models.Model):
         if not invoices:
             raise UserError(_("Select customer invoices to remind."))
         stats = {"sent": 0, "failed": 0, "skipped": 0}
-        for policy, group in invoices.grouped(lambda m: m._paycrm_reminder_policy()).items():
+        for policy, group in invoices.grouped(
+            lambda m: m._paycrm_reminder_policy()
+        ).items():
             if not policy:
                 raise UserError(
                     _(

@@ -50,7 +50,9 @@ class PaycrmReminderPolicy(models.Model):
             else:
                 domain.append(own)
         if not force:
-            limit = fields.Date.subtract(today, days=min(self.stage_ids.mapped("offset_days")))
+            limit = fields.Date.subtract(
+                today, days=min(self.stage_ids.mapped("offset_days"))
+            )
             domain += [
                 "|",
                 ("invoice_date_due", "<=", limit),
@@ -107,9 +109,14 @@ class PaycrmReminderPolicy(models.Model):
                 if not stage or (last is not None and stage.offset_days <= last):
                     continue
                 reason = invoice._paycrm_reminder_skip_reason(today, self)
-                if not reason and stage.min_amount and invoice.company_currency_id.compare_amounts(
-                    invoice.amount_residual_signed, stage.min_amount
-                ) < 0:
+                if (
+                    not reason
+                    and stage.min_amount
+                    and invoice.company_currency_id.compare_amounts(
+                        invoice.amount_residual_signed, stage.min_amount
+                    )
+                    < 0
+                ):
                     reason = _("Below the stage minimum")
                 if reason:
                     group["skipped"].append((invoice, stage, reason))
@@ -194,7 +201,9 @@ class PaycrmReminderPolicy(models.Model):
             for key in stats:
                 stats[key] += batch_stats[key]
             done += len(batch)
-            self.env["ir.cron"]._notify_progress(done=done, remaining=len(groups) - done)
+            self.env["ir.cron"]._notify_progress(
+                done=done, remaining=len(groups) - done
+            )
         _logger.info(
             "Reminder policy %s (company %s): %s", self.id, self.company_id.id, stats
         )

@@ -65,7 +65,9 @@ class PaycrmReminderPolicy(models.Model):
         by_template = {}
         for group in groups:
             if "email" in group["channels"]:
-                by_template.setdefault(group["stage"].mail_template_id, []).append(group)
+                by_template.setdefault(group["stage"].mail_template_id, []).append(
+                    group
+                )
         return by_template
 
     def _paycrm_render_into(self, template, groups, context):
@@ -106,7 +108,9 @@ class PaycrmReminderPolicy(models.Model):
         for group in groups:
             group["lines"] = self._paycrm_lines(group)
         self._paycrm_render_emails(groups)
-        emailing = [g for g in groups if "email" in g["channels"] and not g.get("error")]
+        emailing = [
+            g for g in groups if "email" in g["channels"] and not g.get("error")
+        ]
         self._paycrm_queue_emails(emailing, company)
         for group in groups:
             if "sms" in group["channels"] and not group.get("error"):
@@ -196,12 +200,16 @@ class PaycrmReminderPolicy(models.Model):
                     put_in_queue=True,
                 )
         except Exception as exc:  # noqa: BLE001 - reported on the log, email stays
-            _logger.warning("Reminder SMS to partner %s not queued: %s", recipient.id, exc)
+            _logger.warning(
+                "Reminder SMS to partner %s not queued: %s", recipient.id, exc
+            )
             group["sms_error"] = str(exc)
             return
         group.setdefault("message", message)
-        group["sms"] = self.env["sms.sms"].sudo().search(
-            [("mail_message_id", "=", message.id)], limit=1
+        group["sms"] = (
+            self.env["sms.sms"]
+            .sudo()
+            .search([("mail_message_id", "=", message.id)], limit=1)
         )
 
     def _paycrm_log_results(self, groups, now):
@@ -219,18 +227,23 @@ class PaycrmReminderPolicy(models.Model):
                     else ("fallback" if group["note"] else "sent"),
                     "note": group["note"],
                     "error": error or False,
-                    "mail_message_id": group.get("message", self.env["mail.message"]).id,
+                    "mail_message_id": group.get(
+                        "message", self.env["mail.message"]
+                    ).id,
                     "mail_id": group.get("mail", self.env["mail.mail"]).id,
                     "sms_id": group.get("sms", self.env["sms.sms"]).id,
                 }
             )
             if group.get("error"):
                 continue
-            how = dict(self.env["paycrm.reminder.log"]._fields["channel"].selection)[channel]
+            how = dict(self.env["paycrm.reminder.log"]._fields["channel"].selection)[
+                channel
+            ]
             for invoice, stage, _days in group["items"]:
                 notes[invoice.id] = Markup("%s<br/>%s") % (
                     _(
-                        "Payment reminder %(stage)s sent by %(channel)s to %(customer)s.",
+                        "Payment reminder %(stage)s sent by %(channel)s to "
+                        "%(customer)s.",
                         stage=stage.name,
                         channel=how.lower(),
                         customer=group["recipient"].display_name,

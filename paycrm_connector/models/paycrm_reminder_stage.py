@@ -85,17 +85,24 @@ class PaycrmReminderStage(models.Model):
         for stage in self:
             if stage.channel in ("email", "both") and not stage.mail_template_id:
                 raise ValidationError(
-                    _("Stage %(stage)s sends emails: choose an email template.",
-                      stage=stage.name)
+                    _(
+                        "Stage %(stage)s sends emails: choose an email template.",
+                        stage=stage.name,
+                    )
                 )
             if stage.channel in ("sms", "both") and not stage.sms_body:
                 raise ValidationError(
-                    _("Stage %(stage)s sends SMS: write the SMS text.", stage=stage.name)
+                    _(
+                        "Stage %(stage)s sends SMS: write the SMS text.",
+                        stage=stage.name,
+                    )
                 )
             if stage.escalation == "user" and not stage.escalation_user_id:
                 raise ValidationError(
-                    _("Stage %(stage)s escalates to a named user: choose the user.",
-                      stage=stage.name)
+                    _(
+                        "Stage %(stage)s escalates to a named user: choose the user.",
+                        stage=stage.name,
+                    )
                 )
 
     def _paycrm_render_sms(self, values, lang=None):

@@ -85,7 +85,8 @@ class ResPartner(models.Model):
             partner.paycrm_phone_warning = warning
 
     def write(self, vals):
-        if {"email", "mobile", "phone"} & vals.keys() and "paycrm_cannot_remind_noted" not in vals:
+        contact_changed = {"email", "mobile", "phone"} & vals.keys()
+        if contact_changed and "paycrm_cannot_remind_noted" not in vals:
             vals = dict(vals, paycrm_cannot_remind_noted=False)
         return super().write(vals)
 

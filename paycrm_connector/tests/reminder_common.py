@@ -24,8 +24,13 @@ class ReminderCommon(PaycrmCommon, SMSCase):
             (0, "Due today", "email", "mail_template_paycrm_reminder_due", {}),
             (7, "Overdue", "email", "mail_template_paycrm_reminder_overdue", {}),
             (14, "Firm", "both", "mail_template_paycrm_reminder_firm", {}),
-            (30, "Escalate", "email", "mail_template_paycrm_reminder_firm",
-             {"escalation": "salesperson"}),
+            (
+                30,
+                "Escalate",
+                "email",
+                "mail_template_paycrm_reminder_firm",
+                {"escalation": "salesperson"},
+            ),
         ]
         cls.policy = cls.env["paycrm.reminder.policy"].create(
             {
@@ -64,8 +69,14 @@ class ReminderCommon(PaycrmCommon, SMSCase):
                 "invoice_date_due": due,
                 "invoice_user_id": self.salesperson.id,
                 "invoice_line_ids": [
-                    Command.create({"name": "Service", "quantity": 1, "price_unit": amount,
-                                    "tax_ids": []})
+                    Command.create(
+                        {
+                            "name": "Service",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [],
+                        }
+                    )
                 ],
             }
         )
@@ -79,11 +90,15 @@ class ReminderCommon(PaycrmCommon, SMSCase):
             return self.policy._paycrm_run(**kwargs)
 
     def _logs(self, invoices):
-        return self.env["paycrm.reminder.log"].search([("invoice_id", "in", invoices.ids)])
+        return self.env["paycrm.reminder.log"].search(
+            [("invoice_id", "in", invoices.ids)]
+        )
 
     def _mails(self, partner=None):
         partner = partner or self.customer
         return self.env["mail.mail"].search(
-            [("mail_message_id.model", "=", "res.partner"),
-             ("mail_message_id.res_id", "=", partner.id)]
+            [
+                ("mail_message_id.model", "=", "res.partner"),
+                ("mail_message_id.res_id", "=", partner.id),
+            ]
         )

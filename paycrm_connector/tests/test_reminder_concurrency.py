@@ -30,24 +30,32 @@ class TestReminderConcurrency(TransactionCase):
                 env.ref("paycrm_connector.paycrm_reminder_policy_default").id,
             )
             partners = env["res.partner"].create(
-                [{"name": f"Concurrent {i}", "email": f"c{i}@example.com"}
-                 for i in range(CUSTOMERS)]
-            )
-            invoices = env["account.move"].with_company(company).create(
                 [
-                    {
-                        "move_type": "out_invoice",
-                        "company_id": company.id,
-                        "partner_id": partner.id,
-                        "invoice_date": "2025-03-03",
-                        "invoice_date_due": "2025-03-03",
-                        "invoice_line_ids": [
-                            Command.create({"name": "S", "price_unit": 10.0, "tax_ids": []})
-                        ],
-                    }
-                    for partner in partners
-                    for _n in range(2)
+                    {"name": f"Concurrent {i}", "email": f"c{i}@example.com"}
+                    for i in range(CUSTOMERS)
                 ]
+            )
+            invoices = (
+                env["account.move"]
+                .with_company(company)
+                .create(
+                    [
+                        {
+                            "move_type": "out_invoice",
+                            "company_id": company.id,
+                            "partner_id": partner.id,
+                            "invoice_date": "2025-03-03",
+                            "invoice_date_due": "2025-03-03",
+                            "invoice_line_ids": [
+                                Command.create(
+                                    {"name": "S", "price_unit": 10.0, "tax_ids": []}
+                                )
+                            ],
+                        }
+                        for partner in partners
+                        for _n in range(2)
+                    ]
+                )
             )
             invoices.action_post()
             self.partner_ids, self.invoice_ids = partners.ids, invoices.ids
@@ -73,21 +81,29 @@ class TestReminderConcurrency(TransactionCase):
     def _cleanup(self):
         with self._env() as env:
             invoices = env["account.move"].browse(self.invoice_ids)
-            env["paycrm.reminder.log"].search([("invoice_id", "in", self.invoice_ids)]).unlink()
+            env["paycrm.reminder.log"].search(
+                [("invoice_id", "in", self.invoice_ids)]
+            ).unlink()
             env["mail.message"].search(
                 [("model", "=", "res.partner"), ("res_id", "in", self.partner_ids)]
             ).unlink()
             invoices.button_draft()
             invoices.with_context(force_delete=True).unlink()
             env["res.partner"].browse(self.partner_ids).unlink()
-            env["ir.config_parameter"].set_param("paycrm_connector.reminder_batch_size", False)
+            env["ir.config_parameter"].set_param(
+                "paycrm_connector.reminder_batch_size", False
+            )
 
     def _committed(self):
         with self._env() as env:
-            logs = env["paycrm.reminder.log"].search([("invoice_id", "in", self.invoice_ids)])
+            logs = env["paycrm.reminder.log"].search(
+                [("invoice_id", "in", self.invoice_ids)]
+            )
             mails = env["mail.mail"].search(
-                [("mail_message_id.model", "=", "res.partner"),
-                 ("mail_message_id.res_id", "in", self.partner_ids)]
+                [
+                    ("mail_message_id.model", "=", "res.partner"),
+                    ("mail_message_id.res_id", "in", self.partner_ids),
+                ]
             )
             per_customer = {pid: 0 for pid in self.partner_ids}
             for mail in mails:
@@ -96,7 +112,9 @@ class TestReminderConcurrency(TransactionCase):
 
     def test_crash_half_way_then_rerun_sends_the_rest_once(self):
         with self._env() as env:
-            env["ir.config_parameter"].set_param("paycrm_connector.reminder_batch_size", 1)
+            env["ir.config_parameter"].set_param(
+                "paycrm_connector.reminder_batch_size", 1
+            )
         calls = []
 
         def crash_after_two_batches(*args, **kwargs):
@@ -106,8 +124,11 @@ class TestReminderConcurrency(TransactionCase):
 
         IrCron = type(self.env["ir.cron"])
         with freeze_time("2025-03-10 12:00:00"):
-            with patch.object(IrCron, "_notify_progress", crash_after_two_batches), \
-                    self.assertRaisesRegex(RuntimeError, "worker killed"), self._env() as env:
+            with (
+                patch.object(IrCron, "_notify_progress", crash_after_two_batches),
+                self.assertRaisesRegex(RuntimeError, "worker killed"),
+                self._env() as env,
+            ):
                 env["paycrm.reminder.policy"].browse(self.policy_id)._paycrm_run(
                     auto_commit=True
                 )
@@ -115,8 +136,10 @@ class TestReminderConcurrency(TransactionCase):
             self.assertEqual(count, 4)  # two customers, two invoices each, committed
             self.assertEqual(sorted(per_customer.values()), [0, 0, 1, 1])
             with self._env() as env:
-                stats = env["paycrm.reminder.policy"].browse(self.policy_id)._paycrm_run(
-                    auto_commit=True
+                stats = (
+                    env["paycrm.reminder.policy"]
+                    .browse(self.policy_id)
+                    ._paycrm_run(auto_commit=True)
                 )
             self.assertEqual(stats["sent"], 2)
         count, results, per_customer = self._committed()
@@ -164,7 +187,8 @@ class TestReminderConcurrency(TransactionCase):
         with self.registry.cursor() as cr:
             while time.monotonic() < deadline:
                 cr.execute(
-                    "SELECT 1 FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                    "SELECT 1 FROM pg_stat_activity"
+                    " WHERE %s = ANY(pg_blocking_pids(pid))",
                     [pid],
                 )
                 if cr.fetchone():

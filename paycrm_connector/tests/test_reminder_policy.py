@@ -1,5 +1,4 @@
 from freezegun import freeze_time
-
 from psycopg2 import IntegrityError
 
 from odoo.tests import tagged
@@ -18,13 +17,22 @@ class TestReminderRun(ReminderCommon):
                 date = f"2025-03-{day:02d}" if day <= 31 else None
                 stats = self._run(date)
                 if stats["sent"]:
-                    sent_on[date] = self._logs(invoice).sorted("id")[-1].stage_id.offset_days
+                    sent_on[date] = (
+                        self._logs(invoice).sorted("id")[-1].stage_id.offset_days
+                    )
             stats = self._run("2025-04-13")
-            sent_on["2025-04-13"] = self._logs(invoice).sorted("id")[-1].stage_id.offset_days
+            sent_on["2025-04-13"] = (
+                self._logs(invoice).sorted("id")[-1].stage_id.offset_days
+            )
         self.assertEqual(
             sent_on,
-            {"2025-03-11": -3, "2025-03-14": 0, "2025-03-21": 7, "2025-03-28": 14,
-             "2025-04-13": 30},
+            {
+                "2025-03-11": -3,
+                "2025-03-14": 0,
+                "2025-03-21": 7,
+                "2025-03-28": 14,
+                "2025-04-13": 30,
+            },
         )
         logs = self._logs(invoice)
         self.assertEqual(len(logs), 5)
@@ -41,10 +49,14 @@ class TestReminderRun(ReminderCommon):
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, self.salesperson)
         # Chatter: a note per reminder on the invoice, the email on the customer.
-        notes = invoice.message_ids.filtered(lambda m: "Payment reminder" in (m.body or ""))
+        notes = invoice.message_ids.filtered(
+            lambda m: "Payment reminder" in (m.body or "")
+        )
         self.assertEqual(len(notes), 5)
         overdue = logs.filtered(lambda log: log.stage_id.offset_days == 7)
-        mail = self._mails().filtered(lambda m: m.mail_message_id == overdue.mail_message_id)
+        mail = self._mails().filtered(
+            lambda m: m.mail_message_id == overdue.mail_message_id
+        )
         self.assertIn(invoice.name, mail.body_html)
         self.assertIn(invoice.paycrm_link_url, mail.body_html)
         self.assertEqual(mail.recipient_ids, self.customer)
@@ -69,7 +81,9 @@ class TestReminderRun(ReminderCommon):
         late_a = self._invoice_due("2025-03-03", amount=100)
         late_b = self._invoice_due("2025-03-02", amount=50)
         soon = self._invoice_due("2025-03-13", amount=70)
-        other = self.env["res.partner"].create({"name": "Bob", "email": "bob@example.com"})
+        other = self.env["res.partner"].create(
+            {"name": "Bob", "email": "bob@example.com"}
+        )
         other_inv = self._invoice_due("2025-03-03", partner=other)
         stats = self._run("2025-03-10")
         self.assertEqual(stats["sent"], 2)
@@ -94,7 +108,8 @@ class TestReminderRun(ReminderCommon):
     def test_invoice_without_due_date_uses_invoice_date(self):
         invoice = self._invoice_due("2025-03-03")
         self.env.cr.execute(
-            "UPDATE account_move SET invoice_date_due = NULL WHERE id = %s", [invoice.id]
+            "UPDATE account_move SET invoice_date_due = NULL WHERE id = %s",
+            [invoice.id],
         )
         invoice.invalidate_recordset(["invoice_date_due"])
         self.assertFalse(invoice.invoice_date_due)
@@ -118,12 +133,26 @@ class TestReminderRun(ReminderCommon):
         self.assertEqual(self._logs(invoice).stage_id, self.stages[0])
 
     def test_duplicate_offset_is_refused(self):
-        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), \
-                self.env.cr.savepoint():
+        with (
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(IntegrityError),
+            self.env.cr.savepoint(),
+        ):
             self.policy.write(
-                {"stage_ids": [(0, 0, {"name": "Again", "offset_days": 7,
-                                       "channel": "email",
-                                       "mail_template_id": self.stages[7].mail_template_id.id})]}
+                {
+                    "stage_ids": [
+                        (
+                            0,
+                            0,
+                            {
+                                "name": "Again",
+                                "offset_days": 7,
+                                "channel": "email",
+                                "mail_template_id": self.stages[7].mail_template_id.id,
+                            },
+                        )
+                    ]
+                }
             )
 
     def test_preview_sends_nothing(self):
@@ -135,11 +164,11 @@ class TestReminderRun(ReminderCommon):
         with freeze_time("2025-03-10 12:00:00"):
             action = self.policy.action_paycrm_preview()
         preview = self.env["paycrm.reminder.preview"].browse(action["res_id"])
-        line = preview.line_ids.filtered(lambda l: l.partner_id == self.customer)
+        line = preview.line_ids.filtered(lambda ln: ln.partner_id == self.customer)
         self.assertEqual(line.invoice_ids, invoice)
         self.assertEqual(line.stage_id, self.stages[7])
         self.assertEqual(line.channel, "email")
-        held_line = preview.line_ids.filtered(lambda l: l.partner_id == held)
+        held_line = preview.line_ids.filtered(lambda ln: ln.partner_id == held)
         self.assertEqual(held_line.skip_reason, "Customer on hold")
         self.assertFalse(self._logs(invoice))
         self.assertFalse(self._mails())
@@ -149,7 +178,9 @@ class TestReminderRun(ReminderCommon):
         action = self.env.ref("paycrm_connector.action_paycrm_send_reminder_now")
         with freeze_time("2025-03-10 12:00:00"):
             result = action.with_context(
-                active_model="account.move", active_ids=invoice.ids, active_id=invoice.id
+                active_model="account.move",
+                active_ids=invoice.ids,
+                active_id=invoice.id,
             ).run()
         self.assertEqual(result["params"]["type"], "success")
         self.assertEqual(self._logs(invoice).stage_id, self.stages[-3])
@@ -171,7 +202,9 @@ class TestReminderRun(ReminderCommon):
         # Paid: no further stage, and crediting again changes nothing.
         self._run("2025-03-17")
         self.assertEqual(len(self._logs(invoice)), 1)
-        self.assertFalse(self.env["paycrm.reminder.log"]._paycrm_credit_payments(invoice))
+        self.assertFalse(
+            self.env["paycrm.reminder.log"]._paycrm_credit_payments(invoice)
+        )
 
     def test_late_payment_is_not_credited(self):
         invoice = self._invoice_due("2025-03-03")
@@ -179,5 +212,7 @@ class TestReminderRun(ReminderCommon):
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=invoice.ids
         ).create({"payment_date": "2025-04-20"})._create_payments()
-        self.assertFalse(self.env["paycrm.reminder.log"]._paycrm_credit_payments(invoice))
+        self.assertFalse(
+            self.env["paycrm.reminder.log"]._paycrm_credit_payments(invoice)
+        )
         self.assertFalse(self._logs(invoice).paid_within_window)

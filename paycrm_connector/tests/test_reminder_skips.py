@@ -37,9 +37,11 @@ class TestReminderSkips(ReminderCommon):
     def test_promise_to_pay_pauses_until_date_plus_grace(self):
         invoice = self._invoice_due("2025-03-03")
         with freeze_time("2025-03-05 12:00:00"):
-            wizard = self.env["paycrm.promise.wizard"].with_context(
-                **invoice.action_paycrm_promise()["context"]
-            ).create({"promise_date": "2025-03-12", "amount": 100.0})
+            wizard = (
+                self.env["paycrm.promise.wizard"]
+                .with_context(**invoice.action_paycrm_promise()["context"])
+                .create({"promise_date": "2025-03-12", "amount": 100.0})
+            )
             wizard.action_confirm()
         self.assertEqual(str(invoice.paycrm_promise_date), "2025-03-12")
         self.assertIn("Promise to pay", invoice.message_ids[0].body)
@@ -53,7 +55,9 @@ class TestReminderSkips(ReminderCommon):
         first = self._invoice_due("2025-03-03")
         second = self._invoice_due("2025-03-04")
         action = self.customer.action_paycrm_promise()
-        self.assertEqual(set(action["context"]["default_invoice_ids"]), {first.id, second.id})
+        self.assertEqual(
+            set(action["context"]["default_invoice_ids"]), {first.id, second.id}
+        )
 
     def test_paid_and_cancelled_are_skipped(self):
         paid = self._invoice_due("2025-03-03")
@@ -93,7 +97,9 @@ class TestReminderSkips(ReminderCommon):
             self._run("2025-03-10")  # email-only stage: the customer's channel wins
             self.env["sms.sms"].sudo()._process_queue()
         self.assertFalse(self._mails())
-        self.assertSMSIapSent([self.customer.paycrm_mobile_e164], content=invoice.paycrm_link_url)
+        self.assertSMSIapSent(
+            [self.customer.paycrm_mobile_e164], content=invoice.paycrm_link_url
+        )
 
     def test_no_email_no_mobile_warns_salesperson_once(self):
         ghost = self.env["res.partner"].create({"name": "Ghost"})
@@ -113,11 +119,13 @@ class TestReminderSkips(ReminderCommon):
 
     def test_template_failure_fails_that_customer_only(self):
         broken = self.stages[7].mail_template_id.copy(
-            {"body_html": "<p t-out=\"object.partner_id.ref.upper()\"/>"}
+            {"body_html": '<p t-out="object.partner_id.ref.upper()"/>'}
         )
         self.stages[7].mail_template_id = broken
         self.customer.ref = "ada"
-        bob = self.env["res.partner"].create({"name": "Bob", "email": "bob@example.com"})
+        bob = self.env["res.partner"].create(
+            {"name": "Bob", "email": "bob@example.com"}
+        )
         ok_invoice = self._invoice_due("2025-03-03")
         bad_invoice = self._invoice_due("2025-03-03", partner=bob)
         stats = self._run("2025-03-10")
@@ -148,7 +156,12 @@ class TestReminderSkips(ReminderCommon):
         self.assertEqual(log.sms_state, "error")
         self.assertEqual(len(self._mails()), 1)
         failed = self.env["paycrm.reminder.log"].search(
-            [("id", "=", log.id), "|", ("result", "=", "failed"), ("sms_state", "=", "error")]
+            [
+                ("id", "=", log.id),
+                "|",
+                ("result", "=", "failed"),
+                ("sms_state", "=", "error"),
+            ]
         )
         self.assertEqual(failed, log)
         with self.mockSMSGateway():
@@ -156,7 +169,9 @@ class TestReminderSkips(ReminderCommon):
             self.assertIn("queued again", log.error)
             self.assertEqual(log.sms_state, "outgoing")
             self.env["sms.sms"].sudo()._process_queue()
-        self.assertSMSIapSent([self.customer.paycrm_mobile_e164], content=invoice.paycrm_link_url)
+        self.assertSMSIapSent(
+            [self.customer.paycrm_mobile_e164], content=invoice.paycrm_link_url
+        )
         self.assertIn(log.sms_state, ("pending", "sent"))
         self.assertEqual(len(self._mails()), 1)  # the email was not repeated
 
@@ -165,4 +180,6 @@ class TestReminderSkips(ReminderCommon):
         today = fields.Date.to_date("2025-03-10")
         self.assertFalse(invoice._paycrm_reminder_skip_reason(today, self.policy))
         invoice.paycrm_promise_date = today
-        self.assertIn("Promise", invoice._paycrm_reminder_skip_reason(today, self.policy))
+        self.assertIn(
+            "Promise", invoice._paycrm_reminder_skip_reason(today, self.policy)
+        )

@@ -24,7 +24,9 @@ class PaycrmReminderPreview(models.TransientModel):
                         "invoice_ids": [(6, 0, [i[0].id for i in group["items"]])],
                         "stage_id": group["stage"].id,
                         "channel": ", ".join(sorted(group.get("channels", ()))),
-                        "amount": sum(i[0].amount_residual_signed for i in group["items"]),
+                        "amount": sum(
+                            i[0].amount_residual_signed for i in group["items"]
+                        ),
                         "skip_reason": group["reason"] or False,
                         "note": group.get("note") or False,
                     }
