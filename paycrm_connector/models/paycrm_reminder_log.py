@@ -22,7 +22,7 @@ class PaycrmReminderLog(models.Model):
     policy_id = fields.Many2one(related="stage_id.policy_id", store=True)
     partner_id = fields.Many2one("res.partner", string="Customer", index=True)
     channel = fields.Selection(const.REMINDER_CHANNELS)
-    sent_at = fields.Datetime(string="Sent At", index=True)
+    sent_at = fields.Datetime(index=True)
     result = fields.Selection(
         const.REMINDER_RESULTS, required=True, default="pending", index=True
     )
@@ -34,7 +34,6 @@ class PaycrmReminderLog(models.Model):
     sms_state = fields.Selection(related="sms_id.state", string="SMS State")
     sms_retries = fields.Integer(string="SMS Retries", readonly=True)
     paid_within_window = fields.Boolean(
-        string="Paid Within Window",
         readonly=True,
         help="The invoice was paid within the policy's attribution window after "
         "this reminder: the stage gets the credit.",

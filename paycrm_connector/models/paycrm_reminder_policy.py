@@ -19,7 +19,6 @@ class PaycrmReminderPolicy(models.Model):
         "paycrm.reminder.stage", "policy_id", string="Stages", copy=True
     )
     skip_weekends = fields.Boolean(
-        string="Skip Weekends",
         default=True,
         help="Send nothing on Saturdays and Sundays (company time zone); Monday's "
         "run catches up.",
