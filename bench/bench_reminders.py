@@ -108,7 +108,15 @@ def measure(registry, size, tag):
         rss0 = rss_mib()
         q0 = cr.sql_log_count
         t0 = time.perf_counter()
-        stats = policy._paycrm_run(auto_commit=True)
+        if os.environ.get("PAYCRM_BENCH_PROFILE"):
+            import cProfile  # noqa: PLC0415 - only when asked
+            import pstats  # noqa: PLC0415
+
+            profile = cProfile.Profile()
+            stats = profile.runcall(policy._paycrm_run, auto_commit=True)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+        else:
+            stats = policy._paycrm_run(auto_commit=True)
         run_s = time.perf_counter() - t0
         queries = cr.sql_log_count - q0
         rss1 = rss_mib()

@@ -69,8 +69,10 @@ class AccountMove(models.Model):
     paycrm_reminder_stage_id = fields.Many2one(
         "paycrm.reminder.stage",
         string="Last Reminder",
-        copy=False,
-        readonly=True,
+        # Stored compute, not written by the run: account.move.write() resyncs
+        # the journal lines, which cost 15 ms per invoice in the benchmark.
+        compute="_compute_paycrm_reminder_stage_id",
+        store=True,
         index="btree_not_null",
         groups="paycrm_connector.group_paycrm_user",
     )
@@ -80,6 +82,14 @@ class AccountMove(models.Model):
         string="Reminders",
         groups="paycrm_connector.group_paycrm_user",
     )
+
+    @api.depends("paycrm_reminder_log_ids.result", "paycrm_reminder_log_ids.stage_id")
+    def _compute_paycrm_reminder_stage_id(self):
+        for move in self:
+            sent = move.paycrm_reminder_log_ids.filtered(
+                lambda log: log.result in ("sent", "fallback")
+            )
+            move.paycrm_reminder_stage_id = sent.stage_id.sorted("offset_days")[-1:]
 
     @api.depends("company_id", "move_type")
     def _compute_paycrm_gateway_id(self):

@@ -250,7 +250,10 @@ class PaycrmReminderPolicy(models.Model):
                 SQL(", ").join(rows),
             )
         )
-        return dict(self.env.cr.fetchall())
+        claimed = dict(self.env.cr.fetchall())
+        # The rows came in through SQL: drop cached one2manys that miss them.
+        self.env["account.move"].invalidate_model(["paycrm_reminder_log_ids"])
+        return claimed
 
     def _paycrm_send_batch(self, groups, today):
         stats = {"sent": 0, "failed": 0, "skipped": 0}

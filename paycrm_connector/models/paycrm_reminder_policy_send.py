@@ -250,15 +250,6 @@ class PaycrmReminderPolicy(models.Model):
                     ),
                     escape(group["note"] or ""),
                 )
-        by_stage = {}
-        for group in groups:
-            if not group.get("error"):
-                for invoice, stage, _days in group["items"]:
-                    by_stage.setdefault(stage, []).append(invoice.id)
-        for stage, invoice_ids in by_stage.items():
-            self.env["account.move"].browse(invoice_ids).write(
-                {"paycrm_reminder_stage_id": stage.id}
-            )
         if notes:
             self.env["account.move"].browse(list(notes))._message_log_batch(
                 notes, author_id=self.company_id.partner_id.id
