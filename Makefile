@@ -7,7 +7,7 @@ export PYTHON ODOO PAYCRM_DB
 STAMP := .odoo/requirements.stamp
 BENCHES := $(sort $(wildcard bench/bench_*.py))
 
-.PHONY: install pip-deps run test lint bench clean
+.PHONY: install pip-deps run test lint bench clean bench-reminders
 
 ## install: system packages, Odoo 18, Python deps, .odoo/odoo.conf
 install:
@@ -51,3 +51,7 @@ clean:
 		echo "dropdb $$db"; dropdb -h $${PGHOST:-127.0.0.1} -p $${PGPORT:-5432} --if-exists --force $$db; \
 	done
 	rm -rf .odoo
+
+## bench-reminders: reminder preview/run at 1k and 10k invoices (SIZES=1000 to shorten)
+bench-reminders: install
+	@setup/bench.sh bench/bench_reminders.py --sizes $${SIZES:-1000,10000}

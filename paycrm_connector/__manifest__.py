@@ -22,7 +22,13 @@
     "data": [
         "security/paycrm_security.xml",
         "security/ir.model.access.csv",
+        "data/mail_template_data.xml",
+        "data/paycrm_reminder_data.xml",
+        "data/ir_cron_data.xml",
         "views/paycrm_gateway_views.xml",
+        "views/paycrm_reminder_policy_views.xml",
+        "views/paycrm_reminder_log_views.xml",
+        "views/paycrm_reminder_wizard_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",

@@ -101,3 +101,17 @@ PAYPAL_DISPUTE_OUTCOMES = {
     "ACCEPTED": "lost",
     "REFUNDED": "lost",
 }
+
+# Outcome of one (invoice, stage) reminder, as stored on paycrm.reminder.log.
+REMINDER_RESULTS = [
+    ("pending", "Pending"),
+    ("sent", "Sent"),
+    ("fallback", "Sent (fallback channel)"),
+    ("failed", "Failed"),
+]
+
+ESCALATION_TARGETS = [
+    ("none", "No escalation"),
+    ("salesperson", "Salesperson"),
+    ("user", "Named user"),
+]

@@ -4,3 +4,8 @@ from . import paycrm_customer_ref
 from . import res_partner
 from . import account_move
 from . import res_config_settings
+from . import paycrm_reminder_policy
+from . import paycrm_reminder_policy_run
+from . import paycrm_reminder_policy_send
+from . import paycrm_reminder_stage
+from . import paycrm_reminder_log

@@ -14,3 +14,9 @@ class ResCompany(models.Model):
         string="Send Payment Link on Post",
         help="Email the payment link to the customer when an invoice is posted.",
     )
+    paycrm_reminder_policy_id = fields.Many2one(
+        "paycrm.reminder.policy",
+        string="Default Reminder Policy",
+        domain="[('company_id', '=', id)]",
+        help="Reminder policy for customers that name none.",
+    )

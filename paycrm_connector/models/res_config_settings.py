@@ -10,3 +10,6 @@ class ResConfigSettings(models.TransientModel):
     paycrm_send_link_on_post = fields.Boolean(
         related="company_id.paycrm_send_link_on_post", readonly=False
     )
+    paycrm_reminder_policy_id = fields.Many2one(
+        related="company_id.paycrm_reminder_policy_id", readonly=False
+    )

@@ -41,6 +41,24 @@ class ResPartner(models.Model):
         help="Never send automatic payment reminders to this customer.",
     )
 
+    paycrm_reminder_policy_id = fields.Many2one(
+        "paycrm.reminder.policy",
+        string="Reminder Policy",
+        company_dependent=True,
+        help="Overrides the company's default reminder policy for this customer.",
+    )
+    paycrm_reminder_hold = fields.Boolean(
+        string="Reminders on Hold",
+        tracking=True,
+        help="No automatic reminders while set (e.g. a stage put the customer on "
+        "hold for staff to call).",
+    )
+    paycrm_cannot_remind_noted = fields.Boolean(
+        copy=False,
+        help="Staff were already told this customer has neither email nor a valid "
+        "mobile; cleared when either is edited.",
+    )
+
     @api.depends("mobile", "phone", "country_id")
     def _compute_paycrm_mobile_e164(self):
         for partner in self:
@@ -65,6 +83,26 @@ class ResPartner(models.Model):
             partner.paycrm_mobile_e164 = e164
             partner.paycrm_mobile_valid = bool(e164)
             partner.paycrm_phone_warning = warning
+
+    def write(self, vals):
+        contact_changed = {"email", "mobile", "phone"} & vals.keys()
+        if contact_changed and "paycrm_cannot_remind_noted" not in vals:
+            vals = dict(vals, paycrm_cannot_remind_noted=False)
+        return super().write(vals)
+
+    def action_paycrm_promise(self):
+        self.ensure_one()
+        invoices = self.env["account.move"].search(
+            [
+                ("commercial_partner_id", "=", self.commercial_partner_id.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ]
+        )
+        action = invoices.action_paycrm_promise()
+        action["context"]["default_partner_id"] = self.commercial_partner_id.id
+        return action
 
     def _paycrm_customer_data(self):
         self.ensure_one()

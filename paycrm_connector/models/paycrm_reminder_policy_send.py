@@ -1,0 +1,336 @@
+"""Rendering and queuing of reminder messages, in batches.
+
+Emails are rendered once per template and batch (one render call for all the
+customers of the batch), then queued as mail.mail with one create call; the
+chatter notes on invoices are logged with one ``_message_log_batch`` call.
+"""
+
+import logging
+
+from markupsafe import Markup, escape
+
+from odoo import _, fields, models
+from odoo.tools import format_amount, format_date
+from odoo.tools.mail import generate_tracking_message_id
+
+_logger = logging.getLogger(__name__)
+
+SMS_MAX_RETRIES = 3
+
+
+class PaycrmReminderPolicy(models.Model):
+    _inherit = "paycrm.reminder.policy"
+
+    def _paycrm_lines(self, group):
+        # sudo: the pay link is what the customer receives anyway; automation
+        # rules may run as a user without the connector group.
+        lines = []
+        for invoice, stage, days in group["items"]:
+            lines.append(
+                {
+                    "invoice": invoice,
+                    "stage": stage,
+                    "days_late": days,
+                    "residual": invoice.amount_residual,
+                    "currency": invoice.currency_id,
+                    "due_date": invoice._paycrm_reminder_due_date(),
+                    "link": stage.include_pay_link and invoice.sudo().paycrm_link_url,
+                }
+            )
+        return lines
+
+    def _paycrm_render_emails(self, groups):
+        """Render subject and body per group; a group whose template fails gets
+        ``error`` set and the others are still rendered."""
+        for template, tgroups in self._paycrm_by_template(groups).items():
+            context = {
+                "paycrm_groups": {g["items"][0][0].id: g["lines"] for g in tgroups}
+            }
+            try:
+                self._paycrm_render_into(template, tgroups, context)
+            except Exception:  # noqa: BLE001 - isolate the failing customers below
+                # One broken template or record spoils the whole batch call:
+                # render customer by customer to find who fails and why.
+                for group in tgroups:
+                    try:
+                        self._paycrm_render_into(template, [group], context)
+                    except Exception as exc:  # noqa: BLE001 - reported on the log
+                        group["error"] = _(
+                            "Template %(template)s failed to render: %(error)s",
+                            template=template.name,
+                            error=str(exc),
+                        )
+
+    def _paycrm_by_template(self, groups):
+        by_template = {}
+        for group in groups:
+            if "email" in group["channels"]:
+                by_template.setdefault(group["stage"].mail_template_id, []).append(
+                    group
+                )
+        return by_template
+
+    def _paycrm_render_into(self, template, groups, context):
+        lead_ids = [g["items"][0][0].id for g in groups]
+        bodies = template._render_field(
+            "body_html",
+            lead_ids,
+            compute_lang=True,
+            add_context=context,
+            options={"post_process": True},
+        )
+        subjects = template._render_field(
+            "subject", lead_ids, compute_lang=True, add_context=context
+        )
+        for group, lead_id in zip(groups, lead_ids, strict=True):
+            group["body"] = bodies[lead_id]
+            group["subject"] = subjects[lead_id]
+
+    def _paycrm_sms_values(self, group):
+        partner = group["recipient"]
+        lang = partner.lang
+        lines = group["lines"]
+        currency = lines[0]["currency"]
+        return {
+            "customer": partner.name or "",
+            "company": self.company_id.name,
+            "invoices": ", ".join(line["invoice"].name for line in lines),
+            "amount": format_amount(
+                self.env, sum(line["residual"] for line in lines), currency, lang
+            ),
+            "due_date": format_date(self.env, lines[0]["due_date"], lang_code=lang),
+            "days_late": str(max(line["days_late"] for line in lines)),
+            "links": " ".join(line["link"] for line in lines if line["link"]),
+        }
+
+    def _paycrm_deliver(self, groups, now):
+        company = self.company_id
+        for group in groups:
+            group["lines"] = self._paycrm_lines(group)
+        self._paycrm_render_emails(groups)
+        emailing = [
+            g for g in groups if "email" in g["channels"] and not g.get("error")
+        ]
+        self._paycrm_queue_emails(emailing, company)
+        for group in groups:
+            if "sms" in group["channels"] and not group.get("error"):
+                self._paycrm_queue_sms(group)
+        self._paycrm_log_results(groups, now)
+        self._paycrm_escalate([g for g in groups if not g.get("error")])
+
+    def _paycrm_queue_emails(self, groups, company):
+        if not groups:
+            return
+        subtype = self.env.ref("paycrm_connector.mt_paycrm_reminder")
+        email_from = company.email_formatted or self.env.user.email_formatted
+        # sudo: mail.message/mail.mail creation is the mailing machinery; the
+        # caller already proved access to invoices and policy.
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "model": "res.partner",
+                        "res_id": group["partner"].id,
+                        "record_name": group["partner"].display_name,
+                        "message_type": "email_outgoing",
+                        "subtype_id": subtype.id,
+                        "is_internal": False,
+                        "subject": group["subject"],
+                        "body": group["body"],
+                        "author_id": company.partner_id.id,
+                        "email_from": email_from,
+                        "partner_ids": [(4, group["recipient"].id)],
+                        "message_id": generate_tracking_message_id("paycrm-reminder"),
+                    }
+                    for group in groups
+                ]
+            )
+        )
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "mail_message_id": message.id,
+                        "body_html": group["body"],
+                        "recipient_ids": [(4, group["recipient"].id)],
+                        "state": "outgoing",
+                        "is_notification": True,
+                        "auto_delete": True,
+                    }
+                    for group, message in zip(groups, messages, strict=True)
+                ]
+            )
+        )
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "mail_message_id": mail.mail_message_id.id,
+                    "mail_mail_id": mail.id,
+                    "res_partner_id": group["recipient"].id,
+                    "notification_type": "email",
+                    "notification_status": "ready",
+                    "is_read": True,
+                }
+                for group, mail in zip(groups, mails, strict=True)
+            ]
+        )
+        for group, message, mail in zip(groups, messages, mails, strict=True):
+            group["message"] = message
+            group["mail"] = mail
+
+    def _paycrm_queue_sms(self, group):
+        recipient = group["recipient"]
+        body = group["stage"]._paycrm_render_sms(
+            self._paycrm_sms_values(group), lang=recipient.lang
+        )
+        try:
+            with self.env.cr.savepoint():
+                message = recipient._message_sms(
+                    body,
+                    partner_ids=recipient.ids,
+                    sms_pid_to_number={recipient.id: recipient.paycrm_mobile_e164},
+                    subtype_id=self.env.ref("paycrm_connector.mt_paycrm_reminder").id,
+                    # Queued like the emails: the SMS cron talks to the provider
+                    # outside this transaction, and failures are retried by the
+                    # next run (_paycrm_retry_failed_sms).
+                    put_in_queue=True,
+                )
+        except Exception as exc:  # noqa: BLE001 - reported on the log, email stays
+            _logger.warning(
+                "Reminder SMS to partner %s not queued: %s", recipient.id, exc
+            )
+            group["sms_error"] = str(exc)
+            return
+        group.setdefault("message", message)
+        group["sms"] = (
+            self.env["sms.sms"]
+            .sudo()
+            .search([("mail_message_id", "=", message.id)], limit=1)
+        )
+
+    def _paycrm_log_results(self, groups, now):
+        notes = {}
+        for group in groups:
+            channels = group["channels"]
+            channel = "both" if len(channels) == 2 else next(iter(channels))
+            error = group.get("error") or group.get("sms_error")
+            group["logs"].write(
+                {
+                    "channel": channel,
+                    "sent_at": now,
+                    "result": "failed"
+                    if group.get("error")
+                    else ("fallback" if group["note"] else "sent"),
+                    "note": group["note"],
+                    "error": error or False,
+                    "mail_message_id": group.get(
+                        "message", self.env["mail.message"]
+                    ).id,
+                    "mail_id": group.get("mail", self.env["mail.mail"]).id,
+                    "sms_id": group.get("sms", self.env["sms.sms"]).id,
+                }
+            )
+            if group.get("error"):
+                continue
+            how = dict(self.env["paycrm.reminder.log"]._fields["channel"].selection)[
+                channel
+            ]
+            for invoice, stage, _days in group["items"]:
+                notes[invoice.id] = Markup("%s<br/>%s") % (
+                    _(
+                        "Payment reminder %(stage)s sent by %(channel)s to "
+                        "%(customer)s.",
+                        stage=stage.name,
+                        channel=how.lower(),
+                        customer=group["recipient"].display_name,
+                    ),
+                    escape(group["note"] or ""),
+                )
+        if notes:
+            self.env["account.move"].browse(list(notes))._message_log_batch(
+                notes, author_id=self.company_id.partner_id.id
+            )
+
+    def _paycrm_escalate(self, groups):
+        activities = []
+        hold = self.env["res.partner"]
+        today = fields.Date.context_today(self)
+        model_id = self.env["ir.model"]._get_id("account.move")
+        for group in groups:
+            for invoice, stage, days in group["items"]:
+                if stage.hold_customer:
+                    hold |= group["partner"]
+                if stage.escalation == "none":
+                    continue
+                user = (
+                    stage.escalation_user_id
+                    if stage.escalation == "user"
+                    else invoice.invoice_user_id or group["partner"].user_id
+                ) or self.env.user
+                activities.append(
+                    {
+                        "res_model_id": model_id,
+                        "res_id": invoice.id,
+                        "activity_type_id": stage.escalation_activity_type_id.id,
+                        "summary": _("Payment reminder: %(stage)s", stage=stage.name),
+                        "note": _(
+                            "%(invoice)s is %(days)s days overdue; automatic reminders "
+                            "reached stage %(stage)s.",
+                            invoice=invoice.name,
+                            days=days,
+                            stage=stage.name,
+                        ),
+                        "user_id": user.id,
+                        "date_deadline": today,
+                    }
+                )
+        if activities:
+            self.env["mail.activity"].sudo().create(activities)
+        if hold:
+            hold.write({"paycrm_reminder_hold": True})
+
+    def _paycrm_note_unreachable(self, group):
+        partner = group["partner"]
+        if partner.paycrm_cannot_remind_noted:
+            return
+        invoice = group["items"][0][0]
+        user = invoice.invoice_user_id or partner.user_id or self.env.user
+        partner.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=_("Cannot send payment reminders"),
+            note=_(
+                "%(customer)s has neither an email address nor a valid mobile: "
+                "payment reminders for %(invoices)s cannot be sent. Add one.",
+                customer=partner.display_name,
+                invoices=", ".join(item[0].name for item in group["items"]),
+            ),
+            user_id=user.id,
+        )
+        partner.paycrm_cannot_remind_noted = True
+
+    def _paycrm_retry_failed_sms(self):
+        """Put reminder SMS the provider refused back in Odoo's SMS queue."""
+        logs = self.env["paycrm.reminder.log"].search(
+            [
+                ("policy_id", "=", self.id),
+                ("sms_id.state", "=", "error"),
+                ("sms_retries", "<", SMS_MAX_RETRIES),
+            ]
+        )
+        for log in logs:
+            log.write(
+                {
+                    "sms_retries": log.sms_retries + 1,
+                    "error": _(
+                        "SMS failed (%(failure)s); queued again (attempt %(n)s).",
+                        failure=log.sms_id.failure_type or "unknown",
+                        n=log.sms_retries + 2,
+                    ),
+                }
+            )
+        # sudo: SMS records belong to the mail machinery, not to our users.
+        logs.sms_id.sudo().action_set_outgoing()
