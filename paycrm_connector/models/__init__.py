@@ -5,7 +5,6 @@ from . import res_partner
 from . import account_move
 from . import res_config_settings
 from . import paycrm_reminder_policy
-from . import paycrm_reminder_policy_run
-from . import paycrm_reminder_policy_send
+from . import paycrm_reminder_dispatch
 from . import paycrm_reminder_stage
 from . import paycrm_reminder_log

@@ -1,4 +1,24 @@
-from odoo import _, fields, models
+"""Reminder policies and their run: plan who is due which stage, claim, queue, log.
+
+Each (invoice, stage) is sent once, ever, because a log row is claimed with
+``INSERT ... ON CONFLICT DO NOTHING`` in the same transaction that queues the
+message: a second run, a rerun after a crash or a concurrent run finds the row
+(or waits for it, then fails to serialise and is retried) and sends nothing.
+"""
+
+import logging
+import threading
+from datetime import datetime
+
+import pytz
+from psycopg2.errors import SerializationFailure
+
+from odoo import _, api, fields, models
+from odoo.tools import SQL, split_every
+
+_logger = logging.getLogger(__name__)
+
+BATCH_SIZE_PARAM = "paycrm_connector.reminder_batch_size"
 
 
 class PaycrmReminderPolicy(models.Model):
@@ -84,3 +104,264 @@ class PaycrmReminderPolicy(models.Model):
         )
         action["domain"] = [("policy_id", "=", self.id)]
         return action
+
+    # Planning -------------------------------------------------------------
+
+    def _paycrm_today(self):
+        """Today's date in the company's time zone (the cron runs in UTC)."""
+        self.ensure_one()
+        tz = pytz.timezone(self.company_id.partner_id.tz or "UTC")
+        return datetime.now(tz).date()
+
+    def _paycrm_candidates(self, today, invoices=None, force=False):
+        self.ensure_one()
+        domain = [
+            ("company_id", "=", self.company_id.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ]
+        if invoices is not None:
+            domain.append(("id", "in", invoices.ids))
+        else:
+            own = ("commercial_partner_id.paycrm_reminder_policy_id", "=", self.id)
+            if self.company_id.paycrm_reminder_policy_id == self:
+                unset = ("commercial_partner_id.paycrm_reminder_policy_id", "=", False)
+                domain += ["|", own, unset]
+            else:
+                domain.append(own)
+        if not force:
+            limit = fields.Date.subtract(
+                today, days=min(self.stage_ids.mapped("offset_days"))
+            )
+            domain += [
+                "|",
+                ("invoice_date_due", "<=", limit),
+                "&",
+                ("invoice_date_due", "=", False),
+                ("invoice_date", "<=", limit),
+            ]
+        return (
+            self.env["account.move"]
+            .with_company(self.company_id)
+            .search(domain, order="commercial_partner_id, invoice_date_due, id")
+        )
+
+    def _paycrm_last_offsets(self, invoices):
+        """{invoice id: highest stage offset already sent (failed ones excluded)}."""
+        if not invoices:
+            return {}
+        self.env["paycrm.reminder.log"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT log.invoice_id, MAX(stage.offset_days)
+                     FROM paycrm_reminder_log log
+                     JOIN paycrm_reminder_stage stage ON stage.id = log.stage_id
+                    WHERE log.invoice_id = ANY(%s) AND log.result != 'failed'
+                 GROUP BY log.invoice_id""",
+                invoices.ids,
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    def _paycrm_plan(self, today, invoices=None, force=False):
+        """Customer groups due a reminder today, skipped ones with their reason.
+
+        Returns a list of dicts: partner (commercial), recipient, items
+        [(invoice, stage, days_late)], skipped [(invoice, stage, reason)],
+        stage (the most advanced one, whose template and channel are used),
+        channels (set), note (fallback) and reason (customer-level skip).
+        """
+        self.ensure_one()
+        stages = self.stage_ids.sorted("offset_days")
+        if not stages:
+            return []
+        candidates = self._paycrm_candidates(today, invoices, force)
+        last_offsets = self._paycrm_last_offsets(candidates)
+        groups = []
+        for partner, invoices_of in candidates.grouped("commercial_partner_id").items():
+            group = {"partner": partner, "items": [], "skipped": [], "reason": False}
+            for invoice in invoices_of:
+                days = (today - invoice._paycrm_reminder_due_date()).days
+                stage = stages.filtered(lambda s, d=days: s.offset_days <= d)[-1:]
+                if not stage and force:
+                    stage = stages[0]
+                last = last_offsets.get(invoice.id)
+                if not stage or (last is not None and stage.offset_days <= last):
+                    continue
+                reason = invoice._paycrm_reminder_skip_reason(today, self)
+                if (
+                    not reason
+                    and stage.min_amount
+                    and invoice.company_currency_id.compare_amounts(
+                        invoice.amount_residual_signed, stage.min_amount
+                    )
+                    < 0
+                ):
+                    reason = _("Below the stage minimum")
+                if reason:
+                    group["skipped"].append((invoice, stage, reason))
+                else:
+                    group["items"].append((invoice, stage, days))
+            if group["items"] or group["skipped"]:
+                groups.append(group)
+                self._paycrm_plan_customer(group)
+        return groups
+
+    def _paycrm_plan_customer(self, group):
+        partner = group["partner"]
+        if partner.paycrm_reminder_opt_out:
+            group["reason"] = _("Customer opted out of reminders")
+        elif partner.paycrm_reminder_hold:
+            group["reason"] = _("Customer on hold")
+        if not group["items"]:
+            return
+        group["recipient"] = recipient = group["items"][0][0].partner_id
+        group["stage"] = stage = max(
+            (item[1] for item in group["items"]), key=lambda s: s.offset_days
+        )
+        wanted = {"email", "sms"} if stage.channel == "both" else {stage.channel}
+        preferred = partner.paycrm_reminder_channel or "email"
+        allowed = {"email", "sms"} if preferred == "both" else {preferred}
+        channels = (wanted & allowed) or allowed
+        note = False
+        if "sms" in channels and not recipient.paycrm_mobile_valid:
+            channels = (channels - {"sms"}) | {"email"}
+            note = _("No valid mobile: sent by email instead of SMS.")
+        if "email" in channels and not recipient.email:
+            channels.discard("email")
+            if recipient.paycrm_mobile_valid and not channels:
+                channels.add("sms")
+                note = _("No email address: sent by SMS instead.")
+        group["channels"] = channels
+        group["note"] = note
+        if not channels and not group["reason"]:
+            group["reason"] = _("Neither an email address nor a valid mobile")
+            group["unreachable"] = True
+
+    # Running --------------------------------------------------------------
+
+    @api.model
+    def _cron_paycrm_run_reminders(self):
+        # Cron workers commit per batch; Odoo's test threads must not commit.
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        for policy in self.search([("stage_ids", "!=", False)]):
+            policy.with_company(policy.company_id)._paycrm_run(auto_commit=auto_commit)
+
+    def _paycrm_run(self, invoices=None, force=False, auto_commit=False):
+        """Send what is due today. ``force`` (Send now) ignores weekends and
+        sends the first stage to invoices not yet due any."""
+        self.ensure_one()
+        stats = {"sent": 0, "failed": 0, "skipped": 0}
+        today = self._paycrm_today()
+        self.env["paycrm.reminder.log"]._paycrm_credit_payments()
+        self.env["paycrm.reminder.dispatch"]._paycrm_retry_failed_sms(self)
+        if self.skip_weekends and today.weekday() >= 5 and not force:
+            return stats
+        groups = self._paycrm_plan(today, invoices=invoices, force=force)
+        batch_size = int(
+            self.env["ir.config_parameter"].sudo().get_param(BATCH_SIZE_PARAM, 200)
+        )
+        done = 0
+        for batch in split_every(batch_size, groups, list):
+            for attempt in (1, 2):
+                try:
+                    batch_stats = self._paycrm_send_batch(batch, today)
+                    if auto_commit:
+                        # One commit per batch keeps a long cron run resumable; the
+                        # reminder log's unique key makes a rerun skip what is done.
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                    break
+                except SerializationFailure:
+                    # A concurrent run holds some of these (invoice, stage)
+                    # rows: start the batch over on a fresh snapshot, where
+                    # they show up as sent and are left out.
+                    if not auto_commit or attempt == 2:
+                        raise
+                    self.env.cr.rollback()
+                    self.env.invalidate_all()
+                    batch = self._paycrm_replan(batch, today, force)
+            for key in stats:
+                stats[key] += batch_stats[key]
+            done += len(batch)
+            self.env["ir.cron"]._notify_progress(
+                done=done, remaining=len(groups) - done
+            )
+        _logger.info(
+            "Reminder policy %s (company %s): %s", self.id, self.company_id.id, stats
+        )
+        return stats
+
+    def _paycrm_replan(self, batch, today, force):
+        invoices = self.env["account.move"].union(
+            *(item[0] for group in batch for item in group["items"])
+        )
+        return self._paycrm_plan(today, invoices=invoices, force=force)
+
+    def _paycrm_claim_logs(self, groups, now):
+        """Insert one pending log per (invoice, stage); return {invoice id: log id}
+        for the rows this transaction owns. Failed rows are claimed again."""
+        rows = [
+            SQL(
+                "(%s, %s, %s, %s, %s, 'pending', %s, %s, %s, %s, %s)",
+                self.company_id.id,
+                invoice.id,
+                stage.id,
+                stage.policy_id.id,
+                group["partner"].id,
+                now,
+                self.env.uid,
+                now,
+                self.env.uid,
+                now,
+            )
+            for group in groups
+            for invoice, stage, _days in group["items"]
+        ]
+        if not rows:
+            return {}
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO paycrm_reminder_log
+                       (company_id, invoice_id, stage_id, policy_id, partner_id, result,
+                        sent_at, create_uid, create_date, write_uid, write_date)
+                   VALUES %s
+                   ON CONFLICT (invoice_id, stage_id) DO UPDATE
+                       SET result = 'pending', error = NULL, sent_at = EXCLUDED.sent_at
+                     WHERE paycrm_reminder_log.result = 'failed'
+                   RETURNING invoice_id, id""",
+                SQL(", ").join(rows),
+            )
+        )
+        claimed = dict(self.env.cr.fetchall())
+        # The rows came in through SQL: drop cached one2manys that miss them.
+        self.env["account.move"].invalidate_model(["paycrm_reminder_log_ids"])
+        return claimed
+
+    def _paycrm_send_batch(self, groups, today):
+        stats = {"sent": 0, "failed": 0, "skipped": 0}
+        todo = []
+        for group in groups:
+            if group["reason"]:
+                stats["skipped"] += 1
+                if group.get("unreachable"):
+                    self.env["paycrm.reminder.dispatch"]._paycrm_note_unreachable(group)
+            elif group["items"]:
+                todo.append(group)
+        now = fields.Datetime.now()
+        claimed = self._paycrm_claim_logs(todo, now)
+        Log = self.env["paycrm.reminder.log"]
+        sendable = []
+        for group in todo:
+            group["items"] = [item for item in group["items"] if item[0].id in claimed]
+            group["logs"] = Log.browse(claimed[item[0].id] for item in group["items"])
+            if group["items"]:
+                sendable.append(group)
+            else:
+                stats["skipped"] += 1
+        if not sendable:
+            return stats
+        self.env["paycrm.reminder.dispatch"]._paycrm_deliver(self, sendable, now)
+        for group in sendable:
+            stats["failed" if group.get("error") else "sent"] += 1
+        return stats

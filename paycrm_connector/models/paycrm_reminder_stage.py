@@ -49,7 +49,7 @@ class PaycrmReminderStage(models.Model):
         help="Invoices with a lower amount due are not reminded at this stage.",
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
-    include_pay_link = fields.Boolean(string="Include Pay Link", default=True)
+    include_pay_link = fields.Boolean(default=True)
     escalation = fields.Selection(
         const.ESCALATION_TARGETS, required=True, default="none"
     )

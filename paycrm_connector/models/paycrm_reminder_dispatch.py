@@ -18,8 +18,11 @@ _logger = logging.getLogger(__name__)
 SMS_MAX_RETRIES = 3
 
 
-class PaycrmReminderPolicy(models.Model):
-    _inherit = "paycrm.reminder.policy"
+class PaycrmReminderDispatch(models.AbstractModel):
+    """Turns a policy run's planned groups into queued emails, SMS and notes."""
+
+    _name = "paycrm.reminder.dispatch"
+    _description = "Payment Reminder Dispatch"
 
     def _paycrm_lines(self, group):
         # sudo: the pay link is what the customer receives anyway; automation
@@ -86,14 +89,14 @@ class PaycrmReminderPolicy(models.Model):
             group["body"] = bodies[lead_id]
             group["subject"] = subjects[lead_id]
 
-    def _paycrm_sms_values(self, group):
+    def _paycrm_sms_values(self, policy, group):
         partner = group["recipient"]
         lang = partner.lang
         lines = group["lines"]
         currency = lines[0]["currency"]
         return {
             "customer": partner.name or "",
-            "company": self.company_id.name,
+            "company": policy.company_id.name,
             "invoices": ", ".join(line["invoice"].name for line in lines),
             "amount": format_amount(
                 self.env, sum(line["residual"] for line in lines), currency, lang
@@ -103,8 +106,8 @@ class PaycrmReminderPolicy(models.Model):
             "links": " ".join(line["link"] for line in lines if line["link"]),
         }
 
-    def _paycrm_deliver(self, groups, now):
-        company = self.company_id
+    def _paycrm_deliver(self, policy, groups, now):
+        company = policy.company_id
         for group in groups:
             group["lines"] = self._paycrm_lines(group)
         self._paycrm_render_emails(groups)
@@ -114,8 +117,8 @@ class PaycrmReminderPolicy(models.Model):
         self._paycrm_queue_emails(emailing, company)
         for group in groups:
             if "sms" in group["channels"] and not group.get("error"):
-                self._paycrm_queue_sms(group)
-        self._paycrm_log_results(groups, now)
+                self._paycrm_queue_sms(policy, group)
+        self._paycrm_log_results(policy, groups, now)
         self._paycrm_escalate([g for g in groups if not g.get("error")])
 
     def _paycrm_queue_emails(self, groups, company):
@@ -182,10 +185,10 @@ class PaycrmReminderPolicy(models.Model):
             group["message"] = message
             group["mail"] = mail
 
-    def _paycrm_queue_sms(self, group):
+    def _paycrm_queue_sms(self, policy, group):
         recipient = group["recipient"]
         body = group["stage"]._paycrm_render_sms(
-            self._paycrm_sms_values(group), lang=recipient.lang
+            self._paycrm_sms_values(policy, group), lang=recipient.lang
         )
         try:
             with self.env.cr.savepoint():
@@ -212,7 +215,7 @@ class PaycrmReminderPolicy(models.Model):
             .search([("mail_message_id", "=", message.id)], limit=1)
         )
 
-    def _paycrm_log_results(self, groups, now):
+    def _paycrm_log_results(self, policy, groups, now):
         notes = {}
         for group in groups:
             channels = group["channels"]
@@ -252,7 +255,7 @@ class PaycrmReminderPolicy(models.Model):
                 )
         if notes:
             self.env["account.move"].browse(list(notes))._message_log_batch(
-                notes, author_id=self.company_id.partner_id.id
+                notes, author_id=policy.company_id.partner_id.id
             )
 
     def _paycrm_escalate(self, groups):
@@ -312,11 +315,11 @@ class PaycrmReminderPolicy(models.Model):
         )
         partner.paycrm_cannot_remind_noted = True
 
-    def _paycrm_retry_failed_sms(self):
+    def _paycrm_retry_failed_sms(self, policy):
         """Put reminder SMS the provider refused back in Odoo's SMS queue."""
         logs = self.env["paycrm.reminder.log"].search(
             [
-                ("policy_id", "=", self.id),
+                ("policy_id", "=", policy.id),
                 ("sms_id.state", "=", "error"),
                 ("sms_retries", "<", SMS_MAX_RETRIES),
             ]
