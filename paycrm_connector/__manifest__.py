@@ -22,11 +22,16 @@
     "data": [
         "security/paycrm_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
         "views/paycrm_gateway_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
+        "views/paycrm_event_views.xml",
         "views/paycrm_menus.xml",
+        "wizards/paycrm_event_match_views.xml",
+        "wizards/paycrm_refund_views.xml",
+        "wizards/paycrm_tieout_views.xml",
     ],
     "demo": [
         "demo/paycrm_demo.xml",

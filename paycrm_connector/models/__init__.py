@@ -4,3 +4,6 @@ from . import paycrm_customer_ref
 from . import res_partner
 from . import account_move
 from . import res_config_settings
+from . import paycrm_event
+from . import paycrm_booking
+from . import paycrm_booking_dispute

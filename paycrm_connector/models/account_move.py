@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from .. import const
 
@@ -50,6 +50,33 @@ class AccountMove(models.Model):
         copy=False,
         groups="paycrm_connector.group_paycrm_user",
     )
+
+    paycrm_disputed = fields.Boolean(
+        string="Disputed",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        groups="paycrm_connector.group_paycrm_user",
+        help="A chargeback is open at the gateway: its amount left the clearing "
+        "account until the dispute is won.",
+    )
+    paycrm_event_ids = fields.One2many(
+        "paycrm.event",
+        "invoice_id",
+        string="Gateway Events",
+        groups="paycrm_connector.group_paycrm_user",
+    )
+
+    def action_paycrm_refund(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Refund through the Gateway"),
+            "res_model": "paycrm.refund",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_invoice_id": self.id},
+        }
 
     @api.depends("company_id", "move_type")
     def _compute_paycrm_gateway_id(self):
