@@ -3,6 +3,8 @@
 import json
 import logging
 
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from odoo import http
 from odoo.http import request
 
@@ -28,6 +30,8 @@ class PaycrmWebhookController(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        # Werkzeug stops reading past this, whatever Content-Length claims.
+        max_content_length=const.WEBHOOK_MAX_BYTES,
     )
     def paycrm_webhook(self, gateway_id, **kwargs):
         # sudo: the gateway is found by its id in the URL; the caller is the
@@ -81,7 +85,8 @@ class PaycrmWebhookController(http.Controller):
         limit = const.WEBHOOK_MAX_BYTES
         if (httprequest.content_length or 0) > limit:
             return None
-        payload = httprequest.stream.read(limit + 1)
-        if len(payload) > limit:
+        try:
+            payload = httprequest.get_data(cache=True)
+        except RequestEntityTooLarge:
             return None
-        return payload
+        return None if len(payload) > limit else payload

@@ -184,6 +184,8 @@ class PaycrmEvent(models.Model):
     @api.model
     def _paycrm_lock_ready(self, limit, force=False):
         now = fields.Datetime.now()
+        self.env["paycrm.gateway"].flush_model(["state"])
+        self.flush_model(["state", "next_try"])
         self.env.cr.execute(
             SQL(
                 """
