@@ -111,7 +111,8 @@ def parse_stripe_event(event, kinds):
             values["fee_minor"] = _dispute_fee(obj, -1)
             extra["withdraw"] = True
         elif kind == "dispute_funds_reinstated":
-            values["fee_minor"] = -_dispute_fee(obj, 1)
+            # Negative when the gateway gives its dispute fee back.
+            values["fee_minor"] = _dispute_fee(obj, 1)
             extra["reinstate"] = True
     elif kind.startswith("payout_"):
         values["status"] = obj.get("status", "")

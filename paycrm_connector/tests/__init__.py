@@ -3,3 +3,4 @@ from . import test_invoice
 from . import test_partner
 from . import test_security
 from . import test_webhook_controller
+from . import test_webhook_processing

@@ -42,7 +42,9 @@ class TestWebhookController(WebhookHttpCase):
 
     def test_unknown_gateway_404(self):
         response = self.url_open("/paycrm/webhook/999999", data=b"{}")
-        self.assertEqual((response.status_code, response.text), (404, "unknown gateway"))
+        self.assertEqual(
+            (response.status_code, response.text), (404, "unknown gateway")
+        )
 
     @mute_logger("odoo.addons.paycrm_connector.controllers.webhook")
     def test_oversize_413_before_signature(self):

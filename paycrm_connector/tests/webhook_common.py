@@ -28,7 +28,7 @@ class WebhookCommon(PaycrmCommon):
             "paycrm_link_id": "",
         }
 
-    def _demo_payment(self, invoice, amount_minor, currency="eur", ref=None, **meta):
+    def _demo_payment(self, invoice, amount_minor, currency=None, ref=None, **meta):
         return DemoAdapter.build_event(
             "payment.succeeded",
             {
@@ -36,7 +36,7 @@ class WebhookCommon(PaycrmCommon):
                 "object": "payment",
                 "session": f"demo_cs_{invoice.id}",
                 "amount": amount_minor,
-                "currency": currency,
+                "currency": currency or invoice.currency_id.name.lower(),
                 "fee": demo_fee(amount_minor),
                 "status": "succeeded",
                 "metadata": self._meta(invoice, **meta),
@@ -49,7 +49,7 @@ class WebhookCommon(PaycrmCommon):
             "object": event_type.split(".")[0],
             "payment": payment_ref,
             "amount": amount,
-            "currency": "eur",
+            "currency": invoice.currency_id.name.lower(),
             "status": more.pop("status", "succeeded"),
             "metadata": self._meta(invoice),
             **more,
@@ -63,7 +63,9 @@ class WebhookCommon(PaycrmCommon):
     # -- posting -------------------------------------------------------------
 
     def _post_raw(self, gateway, body, headers):
-        return self.url_open(f"/paycrm/webhook/{gateway.id}", data=body, headers=headers)
+        return self.url_open(
+            f"/paycrm/webhook/{gateway.id}", data=body, headers=headers
+        )
 
     def _post_demo(self, event, gateway=None, secret=None, timestamp=None):
         gateway = gateway or self.demo_gateway
