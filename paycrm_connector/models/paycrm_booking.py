@@ -147,7 +147,8 @@ class PaycrmBooking(models.AbstractModel):
             )
         )
         return self.env["paycrm.event"].search(
-            [("gateway_id", "=", event.gateway_id.id), ("booking_key", "=", key)], limit=1
+            [("gateway_id", "=", event.gateway_id.id), ("booking_key", "=", key)],
+            limit=1,
         )
 
     def _paycrm_post(self, event, ref, lines, currency, partner=None):

@@ -4,3 +4,4 @@ from . import test_partner
 from . import test_security
 from . import test_webhook_controller
 from . import test_webhook_processing
+from . import test_webhook_property

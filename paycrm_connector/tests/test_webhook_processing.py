@@ -1,5 +1,6 @@
 """Events onto accounting, through real signed posts and the real processor."""
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -187,7 +188,7 @@ class TestDemoBooking(WebhookHttpCase):
             .with_context(default_invoice_id=invoice.id)
             .create({"amount": 40.0})
         )
-        with self.assertRaises(Exception):
+        with self.assertRaises(UserError):
             wizard.copy({"amount": 140.0}).action_paycrm_refund()
         wizard.action_paycrm_refund()
         self._process()
