@@ -1,9 +1,14 @@
 """The intake endpoint: status codes, storage, and nothing posted on bad input."""
 
+import threading
+
+import requests
+
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .. import const
+from ..gateways import signature
 from .webhook_common import WebhookHttpCase
 
 
@@ -139,3 +144,38 @@ class TestWebhookController(WebhookHttpCase):
             self.assertEqual(missing.status_code, 400)
         self.stripe_gateway.invalidate_recordset()
         self.assertEqual(self.stripe_gateway.bad_signature_count, 3)
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookConcurrency(WebhookHttpCase):
+    def test_same_event_two_threads_posts_once(self):
+        invoice = self._invoice(100.0)
+        event = self._demo_payment(invoice, 10000)
+        body = self._body(event)
+        headers = {
+            "Paycrm-Signature": signature.header(
+                body, self.demo_gateway.webhook_secret
+            ),
+            "Content-Type": "application/json",
+        }
+        url = f"{self.base_url()}/paycrm/webhook/{self.demo_gateway.id}"
+        barrier = threading.Barrier(2)
+        answers = []
+
+        def deliver():
+            barrier.wait(timeout=10)
+            answers.append(requests.post(url, data=body, headers=headers, timeout=30))
+
+        threads = [threading.Thread(target=deliver) for _i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        self.assertEqual(sorted(a.status_code for a in answers), [200, 200])
+        self.assertEqual(sorted(a.text for a in answers), ["duplicate", "ok"])
+        self._process()
+        self.assertEqual(len(self._event(event["id"])), 1)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(
+            self.events.search_count([("booking_key", "=like", "pay:%")]), 1
+        )
