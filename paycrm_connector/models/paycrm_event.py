@@ -64,9 +64,7 @@ class PaycrmEvent(models.Model):
     payment_ref = fields.Char(string="Payment", readonly=True, index=True)
     charge_ref = fields.Char(string="Charge", readonly=True, index=True)
     booking_key = fields.Char(readonly=True, copy=False)
-    invoice_id = fields.Many2one(
-        "account.move", string="Invoice", readonly=True, index="btree_not_null"
-    )
+    invoice_id = fields.Many2one("account.move", readonly=True, index="btree_not_null")
     partner_id = fields.Many2one(related="invoice_id.partner_id")
     move_id = fields.Many2one(
         "account.move", string="Journal Entry", readonly=True, index="btree_not_null"
@@ -231,7 +229,9 @@ class PaycrmEvent(models.Model):
             model.browse(event_id)._paycrm_process_one()
             handled += 1
             if commit:
-                self.env.cr.commit()
+                # One commit per event by design: a crash later in the batch
+                # must not undo entries already booked (DESIGN.md §4.1).
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         return handled
 
     def _paycrm_process_one(self):
