@@ -32,7 +32,11 @@
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
+        "views/paycrm_event_views.xml",
         "views/paycrm_menus.xml",
+        "wizards/paycrm_event_match_views.xml",
+        "wizards/paycrm_refund_views.xml",
+        "wizards/paycrm_tieout_views.xml",
     ],
     "demo": [
         "demo/paycrm_demo.xml",

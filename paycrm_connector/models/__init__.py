@@ -8,3 +8,6 @@ from . import paycrm_reminder_policy
 from . import paycrm_reminder_dispatch
 from . import paycrm_reminder_stage
 from . import paycrm_reminder_log
+from . import paycrm_event
+from . import paycrm_booking
+from . import paycrm_booking_dispute

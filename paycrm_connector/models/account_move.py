@@ -91,6 +91,33 @@ class AccountMove(models.Model):
             )
             move.paycrm_reminder_stage_id = sent.stage_id.sorted("offset_days")[-1:]
 
+    paycrm_disputed = fields.Boolean(
+        string="Disputed",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        groups="paycrm_connector.group_paycrm_user",
+        help="A chargeback is open at the gateway: its amount left the clearing "
+        "account until the dispute is won.",
+    )
+    paycrm_event_ids = fields.One2many(
+        "paycrm.event",
+        "invoice_id",
+        string="Gateway Events",
+        groups="paycrm_connector.group_paycrm_user",
+    )
+
+    def action_paycrm_refund(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Refund through the Gateway"),
+            "res_model": "paycrm.refund",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_invoice_id": self.id},
+        }
+
     @api.depends("company_id", "move_type")
     def _compute_paycrm_gateway_id(self):
         gateway_model = self.env["paycrm.gateway"]
