@@ -171,14 +171,16 @@ class AccountMove(models.Model):
     def _paycrm_reminder_skip_reason(self, today, policy):
         """Why this invoice gets no reminder today (a translated string), or False.
 
-        Override point: other features add reasons (e.g. a disputed invoice)
-        by calling super() first and returning their own reason when it is False.
+        Override point: other modules add reasons by calling super() first and
+        returning their own reason when it is False.
         """
         self.ensure_one()
         if self.state != "posted":
             return _("Not posted")
         if self.payment_state in ("paid", "in_payment", "reversed"):
             return _("Paid")
+        if self.paycrm_disputed:
+            return _("Disputed at the gateway")
         if self.paycrm_promise_date and today <= self.paycrm_promise_date + timedelta(
             days=policy.promise_grace_days
         ):
