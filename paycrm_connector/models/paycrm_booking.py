@@ -257,6 +257,8 @@ class PaycrmBooking(models.AbstractModel):
                 "paycrm_gateway_ref": norm.payment_ref or norm.object_ref,
             }
         )
+        # Credit the reminder that preceded this payment (reminder effectiveness).
+        self.env["paycrm.reminder.log"]._paycrm_credit_payments(invoice)
         if currency.compare_amounts(amount, residual) > 0:
             self._paycrm_activity(
                 invoice,
