@@ -22,10 +22,16 @@
     "data": [
         "security/paycrm_security.xml",
         "security/ir.model.access.csv",
+        "data/mail_template_data.xml",
+        "data/ir_cron_data.xml",
+        "data/ir_actions_server_data.xml",
         "views/paycrm_gateway_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
+        "views/paycrm_link_views.xml",
+        "views/paycrm_link_templates.xml",
+        "wizards/paycrm_link_wizard_views.xml",
         "views/paycrm_menus.xml",
     ],
     "demo": [

@@ -2,3 +2,4 @@ from . import test_gateway
 from . import test_invoice
 from . import test_partner
 from . import test_security
+from . import test_payment_link

@@ -1,0 +1,1 @@
+from . import paycrm_link_wizard
