@@ -12,7 +12,6 @@ from odoo.exceptions import UserError
 from odoo.tools import consteq, format_amount
 from odoo.tools.misc import hmac as odoo_hmac
 
-from .. import const
 from ..gateways import GatewayError
 
 _logger = logging.getLogger(__name__)
@@ -138,7 +137,7 @@ class AccountMove(models.Model):
             )
         url = self._paycrm_pay_url(amount=amount)
         partner = self.partner_id
-        skipped = []
+        sent, skipped = [], []
         if channel in ("email", "email_sms"):
             if partner.email:
                 template = self.env.ref(
@@ -147,6 +146,7 @@ class AccountMove(models.Model):
                 self.with_context(
                     paycrm_link_url=url, paycrm_link_message=message or ""
                 ).message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+                sent.append(_("email"))
             else:
                 skipped.append(
                     _(
@@ -161,23 +161,23 @@ class AccountMove(models.Model):
                     partner_ids=partner.ids,
                     sms_pid_to_number={partner.id: partner.paycrm_mobile_e164},
                 )
+                sent.append(_("SMS"))
             else:
                 skipped.append(
                     _(
-                        "SMS skipped: %(partner)s has no valid mobile number%(why)s.",
+                        "SMS skipped: %(partner)s has no valid mobile number. "
+                        "%(warning)s",
                         partner=partner.display_name,
-                        why=f" ({partner.paycrm_phone_warning})"
-                        if partner.paycrm_phone_warning
-                        else "",
+                        warning=partner.paycrm_phone_warning or "",
                     )
                 )
         for note in skipped:
             self.message_post(body=note, subtype_xmlid="mail.mt_note")
-        if len(skipped) < (2 if channel == "email_sms" else 1) and channel != "copy":
+        if sent:
             self.message_post(
                 body=_(
-                    "Payment link sent by %(channel)s: %(url)s",
-                    channel=dict(const.LINK_CHANNELS).get(channel),
+                    "Payment link sent by %(channels)s: %(url)s",
+                    channels=_(" and ").join(sent),
                     url=url,
                 ),
                 subtype_xmlid="mail.mt_note",
