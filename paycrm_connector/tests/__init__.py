@@ -5,3 +5,4 @@ from . import test_security
 from . import test_payment_link
 from . import test_payment_link_errors
 from . import test_payment_link_send
+from . import test_payment_link_demo
