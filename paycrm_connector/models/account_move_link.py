@@ -121,49 +121,46 @@ class AccountMove(models.Model):
     # ---------------------------------------------------------------- sending
 
     def _paycrm_send_link(self, channel="email", amount=None, message=None):
-        """Send the stable link by ``channel``; no gateway call happens here.
+        """Send the stable link of each invoice by ``channel``; no gateway call.
 
-        Returns the list of channel notes (what was skipped and why), which are
-        also posted on the invoice so staff see them.
+        Emails go out as one batch-rendered mailing (one logged message per
+        invoice in its chatter); SMS through Odoo's ``sms`` module to the E.164
+        mobile. A channel a customer cannot receive is skipped with a note on
+        the invoice. Returns the notes. ``amount`` (a deposit) needs one invoice.
         """
-        self.ensure_one()
-        if not self._paycrm_is_payable():
+        unpayable = self.filtered(lambda m: not m._paycrm_is_payable())
+        if unpayable:
             raise UserError(
                 _(
-                    "%(invoice)s has no payment link: it must be a posted customer "
+                    "%(invoices)s has no payment link: it must be a posted customer "
                     "invoice with an amount due and an enabled payment gateway.",
-                    invoice=self.display_name,
+                    invoices=", ".join(unpayable.mapped("display_name")),
                 )
             )
-        url = self._paycrm_pay_url(amount=amount)
-        partner = self.partner_id
-        sent, skipped = [], []
+        if amount is not None:
+            self.ensure_one()
+        skipped = {}
         if channel in ("email", "email_sms"):
-            if partner.email:
-                template = self.env.ref(
-                    "paycrm_connector.mail_template_paycrm_payment_link"
-                )
-                self.with_context(
-                    paycrm_link_url=url, paycrm_link_message=message or ""
-                ).message_post_with_source(template, subtype_xmlid="mail.mt_comment")
-                sent.append(_("email"))
-            else:
-                skipped.append(
+            no_email = self.filtered(lambda m: not m.partner_id.email)
+            for move in no_email:
+                skipped[move] = [
                     _(
                         "Email skipped: %(partner)s has no email address.",
-                        partner=partner.display_name,
+                        partner=move.partner_id.display_name,
                     )
-                )
+                ]
+            (self - no_email)._paycrm_mail_links(amount, message)
         if channel in ("sms", "email_sms"):
-            if partner.paycrm_mobile_e164:
-                self._message_sms(
-                    self._paycrm_sms_body(url, message),
-                    partner_ids=partner.ids,
-                    sms_pid_to_number={partner.id: partner.paycrm_mobile_e164},
-                )
-                sent.append(_("SMS"))
-            else:
-                skipped.append(
+            for move in self:
+                partner = move.partner_id
+                if partner.paycrm_mobile_e164:
+                    move._message_sms(
+                        move._paycrm_sms_body(move._paycrm_pay_url(amount), message),
+                        partner_ids=partner.ids,
+                        sms_pid_to_number={partner.id: partner.paycrm_mobile_e164},
+                    )
+                    continue
+                skipped.setdefault(move, []).append(
                     _(
                         "SMS skipped: %(partner)s has no valid mobile number. "
                         "%(warning)s",
@@ -171,18 +168,36 @@ class AccountMove(models.Model):
                         warning=partner.paycrm_phone_warning or "",
                     )
                 )
-        for note in skipped:
-            self.message_post(body=note, subtype_xmlid="mail.mt_note")
-        if sent:
-            self.message_post(
-                body=_(
-                    "Payment link sent by %(channels)s: %(url)s",
-                    channels=_(" and ").join(sent),
-                    url=url,
-                ),
-                subtype_xmlid="mail.mt_note",
+        for move, notes in skipped.items():
+            move.message_post(body=" ".join(notes), subtype_xmlid="mail.mt_note")
+        return [note for notes in skipped.values() for note in notes]
+
+    def _paycrm_mail_links(self, amount=None, message=None):
+        if not self:
+            return
+        template = self.env.ref("paycrm_connector.mail_template_paycrm_payment_link")
+        context = {"paycrm_link_message": message or ""}
+        if len(self) == 1:
+            context["paycrm_link_url"] = self._paycrm_pay_url(amount)
+        else:
+            # Tokens first, in one go: the template reads paycrm_link_url.
+            for move in self.filtered(lambda m: not m.access_token):
+                move._portal_ensure_token()
+        composer = (
+            self.env["mail.compose.message"]
+            .with_context(**context)
+            .create(
+                {
+                    "composition_mode": "mass_mail",
+                    "model": self._name,
+                    "res_ids": self.ids,
+                    "template_id": template.id,
+                    "subtype_id": self.env.ref("mail.mt_comment").id,
+                    "auto_delete_keep_log": True,
+                }
             )
-        return skipped
+        )
+        composer._action_send_mail()
 
     def _paycrm_sms_body(self, url, message=None):
         body = _(
@@ -210,8 +225,7 @@ class AccountMove(models.Model):
     def _paycrm_action_send_link(self, channel="email"):
         """Server action entry point (Automation Rules): send, skipping what
         cannot be paid online instead of failing the whole batch."""
-        for move in self.filtered(lambda m: m._paycrm_is_payable()):
-            move._paycrm_send_link(channel=channel)
+        self.filtered(lambda m: m._paycrm_is_payable())._paycrm_send_link(channel)
         return True
 
     def _paycrm_action_create_link(self):
@@ -240,10 +254,9 @@ class AccountMove(models.Model):
         posted = super()._post(soft=soft)
         # sudo: whoever may post an invoice may send its link on post, even
         # without the connector group that guards the link fields.
-        for move in posted.sudo().filtered(
+        posted.sudo().filtered(
             lambda m: m.company_id.paycrm_send_link_on_post and m._paycrm_is_payable()
-        ):
-            move._paycrm_send_link(channel="email")
+        )._paycrm_send_link(channel="email")
         return posted
 
     def button_cancel(self):

@@ -91,8 +91,10 @@ class PaycrmLink(models.Model):
         instead of creating a second session; raw SQL because the ORM write of
         account.move runs its whole accounting check chain for one timestamp.
         """
+        # log_exceptions=False: a lost race is expected, not a "bad query".
         self.env.cr.execute(
-            SQL("SELECT id FROM account_move WHERE id = %s FOR UPDATE NOWAIT", move.id)
+            SQL("SELECT id FROM account_move WHERE id = %s FOR UPDATE NOWAIT", move.id),
+            log_exceptions=False,
         )
         self.env.cr.execute(
             SQL(
@@ -172,6 +174,8 @@ class PaycrmLink(models.Model):
                     "amount": amount,
                     "amount_minor": amount_minor,
                     "attempt": attempt,
+                    "open_count": 1,
+                    "last_opened": now,
                 }
             )
             session = link._paycrm_create_session(base_url)
@@ -189,7 +193,7 @@ class PaycrmLink(models.Model):
             [("move_id", "=", move.id), ("state", "=", "open"), ("id", "!=", link.id)]
         )
         stale._paycrm_schedule_expiry()
-        move.message_post(
+        move._message_log(
             body=_(
                 "Payment link opened: new %(gateway)s checkout session %(session)s "
                 "for %(amount)s, valid until %(expiry)s (UTC).",
@@ -198,9 +202,7 @@ class PaycrmLink(models.Model):
                 amount=link._paycrm_amount_label(),
                 expiry=link.expires_at,
             ),
-            subtype_xmlid="mail.mt_note",
         )
-        link._paycrm_opened(announce=False)
         return link, True
 
     def _paycrm_create_session(self, base_url):
@@ -261,15 +263,14 @@ class PaycrmLink(models.Model):
         )
         return ref_sudo.reference or partner._paycrm_ensure_customer(gateway)
 
-    def _paycrm_opened(self, announce=True):
+    def _paycrm_opened(self):
         for link in self:
-            if announce and not link.open_count:
-                link.move_id.message_post(
+            if not link.open_count:
+                link.move_id._message_log(
                     body=_(
                         "Payment link opened: checkout session %(session)s reused.",
                         session=link.session_ref,
                     ),
-                    subtype_xmlid="mail.mt_note",
                 )
             link.write(
                 {
@@ -299,11 +300,10 @@ class PaycrmLink(models.Model):
         link = self.search(domain, limit=1)
         if link and link.state != "paid":
             link.state = "paid"
-            link.move_id.message_post(
+            link.move_id._message_log(
                 body=_(
                     "Paid through checkout session %(session)s.", session=session_ref
                 ),
-                subtype_xmlid="mail.mt_note",
             )
         self._paycrm_queue_finished_invoices(link.move_id)
         return link
@@ -338,11 +338,10 @@ class PaycrmLink(models.Model):
         lapsed = self.search([("state", "=", "open"), ("expires_at", "<=", now)])
         for link in lapsed:
             link.state = "expired"
-            link.move_id.message_post(
+            link.move_id._message_log(
                 body=_(
                     "Checkout session %(session)s expired.", session=link.session_ref
                 ),
-                subtype_xmlid="mail.mt_note",
             )
         links = self.search([("state", "=", "closing")], limit=batch_size)
         remaining = self.search_count([("state", "=", "closing")]) - len(links)
@@ -374,7 +373,6 @@ class PaycrmLink(models.Model):
             self.write(values)
             return
         self.write({"state": "expired", "last_error": False})
-        self.move_id.message_post(
+        self.move_id._message_log(
             body=_("Checkout session %(session)s expired.", session=self.session_ref),
-            subtype_xmlid="mail.mt_note",
         )

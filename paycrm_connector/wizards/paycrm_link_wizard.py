@@ -90,11 +90,9 @@ class PaycrmLinkWizard(models.TransientModel):
                 )
             )
         amount = self.amount if self.move_count == 1 else None
-        notes = []
-        for move in payable:
-            notes += move._paycrm_send_link(
-                channel=self.channel, amount=amount, message=self.message
-            )
+        notes = payable._paycrm_send_link(
+            channel=self.channel, amount=amount, message=self.message
+        )
         skipped = len(self.move_ids) - len(payable)
         message = _("Payment link sent for %(count)s invoice(s).", count=len(payable))
         if skipped:
