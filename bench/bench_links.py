@@ -137,7 +137,9 @@ def bench_send(registry, standin, rows):
             # No wkhtmltopdf here, and the PDF is not what is compared: drop it
             # (rolled back with the rest of this transaction).
             template.report_template_ids = False
-            peer = time_chunks(env, moves, lambda c, t=template: mass_mail(env, c, t))
+            peer = time_chunks(
+                env, moves, lambda c, e=env, t=template: mass_mail(e, c, t)
+            )
             cr.rollback()
         rows.append(("send link (email)", count, ours, peer, f"gateway calls: {calls}"))
 
@@ -258,14 +260,17 @@ def print_table(rows, parallel):
                 f"{med / peer_med:>6.2f}  {note}"
             )
         else:
+            blank = ""
             print(
-                f"{name:<28} {count:>5} {med:>10.2f} {p95:>8.2f} {'':>9} {'':>6}  {note}"
+                f"{name:<28} {count:>5} {med:>10.2f} {p95:>8.2f} "
+                f"{blank:>9} {blank:>6}  {note}"
             )
     sends = [r for r in rows if r[0].startswith("send")]
     if len(sends) == 2:
         small, large = (statistics.median(r[2]) for r in sends)
         print(
-            f"growth send {sends[0][1]} -> {sends[1][1]}: x{large / small:.2f} per invoice"
+            f"growth send {sends[0][1]} -> {sends[1][1]}: "
+            f"x{large / small:.2f} per invoice"
         )
     print(f"parallel clicks ({PARALLEL} at once, one invoice): {parallel}")
     print(

@@ -10,7 +10,7 @@ import threading
 import requests
 from werkzeug.exceptions import NotFound
 
-from odoo import _, fields, http
+from odoo import fields, http
 from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools import consteq
@@ -60,8 +60,8 @@ class PaycrmLinkController(http.Controller):
     def _paycrm_paid_page(self, move):
         return self._paycrm_page(
             move,
-            _("Thank you"),
-            _("Invoice %(invoice)s is paid. Thank you!", invoice=move.name),
+            request.env._("Thank you"),
+            request.env._("Invoice %(invoice)s is paid. Thank you!", invoice=move.name),
         )
 
     # ------------------------------------------------------------- stable URL
@@ -75,8 +75,8 @@ class PaycrmLinkController(http.Controller):
         if state == "cancelled":
             return self._paycrm_page(
                 move,
-                _("Invoice cancelled"),
-                _(
+                request.env._("Invoice cancelled"),
+                request.env._(
                     "Invoice %(invoice)s was cancelled: there is nothing to pay. "
                     "Contact %(company)s if this looks wrong.",
                     invoice=move.name,
@@ -111,7 +111,7 @@ class PaycrmLinkController(http.Controller):
                 exc.kind,
             )
             move.message_post(
-                body=_(
+                body=request.env._(
                     "A customer could not open the payment page: %(gateway)s said "
                     "“%(reason)s”.",
                     gateway=move.paycrm_gateway_id.name,
@@ -122,13 +122,13 @@ class PaycrmLinkController(http.Controller):
             transient = isinstance(exc, GatewayUnreachable)
             return self._paycrm_page(
                 move,
-                _("Payment page unavailable"),
-                _(
+                request.env._("Payment page unavailable"),
+                request.env._(
                     "The payment service is not answering right now. Please try "
                     "again in a moment; nothing was charged."
                 )
                 if transient
-                else _(
+                else request.env._(
                     "Online payment is not available for this invoice. %(company)s "
                     "has been notified; nothing was charged.",
                     company=move.company_id.name,
@@ -142,8 +142,8 @@ class PaycrmLinkController(http.Controller):
                 return self._paycrm_paid_page(move)
             return self._paycrm_page(
                 move,
-                _("Online payment unavailable"),
-                _(
+                request.env._("Online payment unavailable"),
+                request.env._(
                     "Invoice %(invoice)s cannot be paid online. Please contact "
                     "%(company)s.",
                     invoice=move.name,
@@ -162,8 +162,8 @@ class PaycrmLinkController(http.Controller):
             return self._paycrm_paid_page(move)
         return self._paycrm_page(
             move,
-            _("Thank you"),
-            _(
+            request.env._("Thank you"),
+            request.env._(
                 "Your payment for invoice %(invoice)s is being confirmed. You will "
                 "receive a receipt by email.",
                 invoice=move.name,
@@ -182,8 +182,8 @@ class PaycrmLinkController(http.Controller):
         move = self._paycrm_invoice(invoice_id, access_token)
         return self._paycrm_page(
             move,
-            _("Payment not completed"),
-            _(
+            request.env._("Payment not completed"),
+            request.env._(
                 "The payment for invoice %(invoice)s was not completed.",
                 invoice=move.name,
             ),
@@ -225,8 +225,8 @@ class PaycrmLinkController(http.Controller):
         if link.state != "open" or link.expires_at <= fields.Datetime.now():
             return self._paycrm_page(
                 move,
-                _("Checkout expired"),
-                _("This checkout session has expired."),
+                request.env._("Checkout expired"),
+                request.env._("This checkout session has expired."),
                 status=410,
                 retry_url=move._paycrm_pay_url(base_url=request.httprequest.host_url),
             )
@@ -283,8 +283,10 @@ class PaycrmLinkController(http.Controller):
             return request.redirect(f"/paycrm/pay/{move.id}/{token}/done", code=303)
         return self._paycrm_page(
             move,
-            _("Payment declined"),
-            _("The card was declined and nothing was charged. You can try again."),
+            request.env._("Payment declined"),
+            request.env._(
+                "The card was declined and nothing was charged. You can try again."
+            ),
             retry_url=f"/paycrm/demo/checkout/{session_ref}",
         )
 

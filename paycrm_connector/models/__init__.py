@@ -5,4 +5,3 @@ from . import res_partner
 from . import account_move
 from . import res_config_settings
 from . import paycrm_link
-from . import account_move_link

@@ -33,7 +33,9 @@ class TestDemoCheckout(PaycrmLinkCase):
     def test_pay_sends_signed_event_and_thanks(self):
         invoice = self._invoice(250.0)
         path, page, csrf = self._open_demo_page(invoice)
-        link = invoice.paycrm_link_ids
+        # Read before submitting: the webhook request that follows shares this
+        # test's cursor, so no ORM call may run until its thread is joined.
+        session_ref = invoice.paycrm_link_ids.session_ref
         self.assertIn(invoice.name, page.text)
         self.assertIn("250.00", page.text)
         self.assertIn("o_paycrm_demo_pay", page.text)
@@ -44,8 +46,8 @@ class TestDemoCheckout(PaycrmLinkCase):
                 data={"csrf_token": csrf, "outcome": "pay"},
                 allow_redirects=False,
             )
+            self._join_webhook_thread(session_ref)
             self.assertEqual(response.status_code, 303)
-            self._join_webhook_thread(link.session_ref)
         self.assertEqual(
             urlsplit(response.headers["Location"]).path, self._path(invoice, "/done")
         )
@@ -62,11 +64,12 @@ class TestDemoCheckout(PaycrmLinkCase):
     def test_declined_card_offers_retry(self):
         invoice = self._invoice(80.0)
         path, _page, csrf = self._open_demo_page(invoice)
+        session_ref = invoice.paycrm_link_ids.session_ref
         with mute_logger(CONTROLLER_LOGGER):
             response = self.url_open(
                 f"{path}/submit", data={"csrf_token": csrf, "outcome": "decline"}
             )
-            self._join_webhook_thread(invoice.paycrm_link_ids.session_ref)
+            self._join_webhook_thread(session_ref)
         self.assertEqual(response.status_code, 200)
         self.assertIn("declined", response.text)
         self.assertIn(path, response.text)
@@ -108,7 +111,14 @@ class TestDemoCheckoutBrowser(PaycrmLinkCase):
         """Open the emailed URL, pay on the demo page, land on the thank-you page."""
         invoice = self._invoice(42.0)
         browser = ChromeBrowser(self)
-        self.addCleanup(browser.stop)
+        stopped = []
+
+        def stop():
+            if not stopped:
+                stopped.append(True)
+                browser.stop()
+
+        self.addCleanup(stop)
         # Requests from the browser use test cursors with their own caches.
         self.cr.flush()
         self.cr.clear()
@@ -120,6 +130,10 @@ class TestDemoCheckoutBrowser(PaycrmLinkCase):
             browser, "document.querySelector('.o_paycrm_demo_amount').textContent"
         )
         self.assertIn("42.00", amount)
+        # From the page, not the ORM: while the browser works, its requests share
+        # this test's cursor, so the test itself keeps off the database.
+        session_ref = self._evaluate(browser, "location.pathname").rsplit("/", 1)[1]
+        self.assertTrue(session_ref.startswith("demo_cs_"))
         self._evaluate(browser, "document.querySelector('.o_paycrm_demo_pay').click()")
         self.assertTrue(
             browser._wait_ready(
@@ -131,8 +145,10 @@ class TestDemoCheckoutBrowser(PaycrmLinkCase):
         title = self._evaluate(
             browser, "document.querySelector('.o_paycrm_title').textContent"
         )
+        stop()
+        self._join(session_ref)
         self.assertEqual(title.strip(), "Thank you")
-        self._join(invoice.paycrm_link_ids.session_ref)
+        self.assertEqual(invoice.paycrm_link_ids.session_ref, session_ref)
 
     @staticmethod
     def _evaluate(browser, expression):
