@@ -223,9 +223,7 @@ class PaycrmGateway(models.Model):
         self.ensure_one()
         journal_model = self.env["account.journal"]
         if not self.journal_id:
-            code = journal_model.get_next_bank_cash_default_code(
-                "bank", self.company_id
-            )
+            code = journal_model.get_next_bank_cash_default_code("bank", self.company_id)
             self.journal_id = journal_model.create(
                 {
                     "name": _("%(name)s Clearing", name=self.name),
@@ -237,7 +235,9 @@ class PaycrmGateway(models.Model):
         if not self.fee_account_id:
             self.fee_account_id = self.env["account.account"].search(
                 [
-                    *self.env["account.account"]._check_company_domain(self.company_id),
+                    *self.env["account.account"]._check_company_domain(
+                        self.company_id
+                    ),
                     ("account_type", "=", "expense"),
                 ],
                 order="code",

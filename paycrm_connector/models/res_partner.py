@@ -104,7 +104,9 @@ class ResPartner(models.Model):
         if ref_sudo:
             ref_sudo.write(values)
         else:
-            ref_sudo.create(dict(values, partner_id=self.id, gateway_id=gateway.id))
+            ref_sudo.create(
+                dict(values, partner_id=self.id, gateway_id=gateway.id)
+            )
         return reference
 
     def action_paycrm_sync_gateway(self):
@@ -116,10 +118,8 @@ class ResPartner(models.Model):
         )
         if not gateways:
             raise UserError(
-                _(
-                    "No enabled payment gateway: configure one under Accounting > "
-                    "Configuration > Payment Gateways."
-                )
+                _("No enabled payment gateway: configure one under Accounting > "
+                  "Configuration > Payment Gateways.")
             )
         for partner in self:
             for gateway in gateways:
@@ -137,10 +137,7 @@ class ResPartner(models.Model):
             # sudo: staff allowed to sync may lack write access on contacts, which
             # chatter requires; the note still names them as author.
             partner.sudo().message_post(
-                body=_(
-                    "Synced to %(gateways)s.",
-                    gateways=", ".join(gateways.mapped("name")),
-                ),
+                body=_("Synced to %(gateways)s.", gateways=", ".join(gateways.mapped("name"))),
                 author_id=self.env.user.partner_id.id,
             )
         return True

@@ -19,9 +19,7 @@ class TestPartner(PaycrmCommon):
         self.customer.mobile = "12345"
         self.assertFalse(self.customer.paycrm_mobile_valid)
         self.assertFalse(self.customer.paycrm_mobile_e164)
-        self.assertIn(
-            "12345 is not a valid phone number", self.customer.paycrm_phone_warning
-        )
+        self.assertIn("12345 is not a valid phone number", self.customer.paycrm_phone_warning)
         self.customer.mobile = "not a phone"
         self.assertFalse(self.customer.paycrm_mobile_valid)
 
