@@ -7,7 +7,7 @@ export PYTHON ODOO PAYCRM_DB
 STAMP := .odoo/requirements.stamp
 BENCHES := $(sort $(wildcard bench/bench_*.py))
 
-.PHONY: install pip-deps run test lint bench clean bench-reminders
+.PHONY: install pip-deps run test lint bench clean bench-reminders bench-links
 
 ## install: system packages, Odoo 18, Python deps, .odoo/odoo.conf
 install:
@@ -43,6 +43,10 @@ ifeq ($(BENCHES),)
 else
 	@set -e; for b in $(BENCHES); do setup/bench.sh $$b; done
 endif
+
+## bench-links: payment-link benchmark (send 1,000 links; click -> 303 overhead)
+bench-links: install
+	@setup/bench.sh bench/bench_links.py
 
 ## clean: drop leftover paycrm_test_* databases and remove .odoo/
 clean:

@@ -11,3 +11,4 @@ from . import paycrm_reminder_log
 from . import paycrm_event
 from . import paycrm_booking
 from . import paycrm_booking_dispute
+from . import paycrm_link

@@ -9,3 +9,7 @@ from . import test_reminder_concurrency
 from . import test_webhook_controller
 from . import test_webhook_processing
 from . import test_webhook_property
+from . import test_payment_link
+from . import test_payment_link_errors
+from . import test_payment_link_send
+from . import test_payment_link_demo
