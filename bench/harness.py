@@ -41,15 +41,9 @@ def environment(commit=True):
             cr.rollback()
 
 
-# ``python3 -m odoo``, through odoo-bin when there is one: with ``--workers``
-# the server re-runs ``sys.argv[0]`` for its websocket process, and
-# ``odoo/__main__.py`` run as a script fails on its relative import.
-_ODOO_BIN = os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "odoo-bin")
-ODOO_CMD = (
-    [sys.executable, _ODOO_BIN]
-    if os.path.isfile(_ODOO_BIN)
-    else [sys.executable, "-m", "odoo"]
-)
+# ``python3 -m odoo`` through a launcher that parks the websocket process
+# (see odoo_launch.py): ``-m odoo`` alone makes ``--workers`` respawn a broken one.
+ODOO_CMD = [sys.executable, os.path.join(os.path.dirname(__file__), "odoo_launch.py")]
 
 
 def free_port():
