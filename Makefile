@@ -7,7 +7,7 @@ export PYTHON ODOO PAYCRM_DB
 STAMP := .odoo/requirements.stamp
 BENCHES := $(sort $(wildcard bench/bench_*.py))
 
-.PHONY: install pip-deps run test lint bench clean bench-reminders bench-links
+.PHONY: install pip-deps run test lint bench clean bench-reminders bench-links bench-webhooks
 
 ## install: system packages, Odoo 18, Python deps, .odoo/odoo.conf
 install:
@@ -59,3 +59,7 @@ clean:
 ## bench-reminders: reminder preview/run at 1k and 10k invoices (SIZES=1000 to shorten)
 bench-reminders: install
 	@setup/bench.sh bench/bench_reminders.py --sizes $${SIZES:-1000,10000}
+
+## bench-webhooks: webhook ack/ingest/processing vs Odoo's payment_stripe (SIZES=1000 to shorten)
+bench-webhooks: install
+	@setup/bench.sh bench/bench_webhooks.py --sizes $${SIZES:-1000,10000}
