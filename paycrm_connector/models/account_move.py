@@ -277,21 +277,7 @@ class AccountMove(models.Model):
             )
             for key in stats:
                 stats[key] += result[key]
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": _("Reminders"),
-                "message": _(
-                    "%(sent)s customers reminded, %(failed)s failed, "
-                    "%(skipped)s skipped.",
-                    sent=stats["sent"],
-                    failed=stats["failed"],
-                    skipped=stats["skipped"],
-                ),
-                "type": "warning" if stats["failed"] else "success",
-            },
-        }
+        return self.env["paycrm.reminder.policy"]._paycrm_run_notification(stats)
 
     def action_paycrm_promise(self):
         return {
