@@ -6,6 +6,7 @@ from odoo.tools import mute_logger
 from .paypal_common import PaypalFlowCase
 
 PORTAL_LOGGER = "odoo.addons.paycrm_connector.controllers.portal"
+RETURN_LOGGER = "odoo.addons.paycrm_connector.controllers.pay_choice"
 
 
 @tagged("post_install", "-at_install")
@@ -173,7 +174,7 @@ class TestPaypalFlow(PaypalFlowCase):
         self.assertFalse(self.paypal_standin.requests)
         self.assertFalse(self.paypal_standin.captures)
 
-    @mute_logger(PORTAL_LOGGER)
+    @mute_logger(RETURN_LOGGER)
     def test_paypal_down_on_return_says_try_again(self):
         invoice = self._pp_invoice(80.0)
         self._pp_click(invoice)
