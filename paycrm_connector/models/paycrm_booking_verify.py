@@ -6,8 +6,8 @@ from odoo import _, api, models
 
 # Its own file, not merged into paycrm_booking*.py: those are being reworked in
 # parallel, and these two gateway-neutral steps stay out of their way.
-class PaycrmBooking(models.AbstractModel):  # pylint: disable=consider-merging-classes-inherited
-    _inherit = "paycrm.booking"
+class PaycrmBooking(models.AbstractModel):
+    _inherit = "paycrm.booking"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _paycrm_apply(self, event):
