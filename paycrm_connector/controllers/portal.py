@@ -17,13 +17,14 @@ from odoo.tools import consteq
 
 from .. import const
 from ..gateways import DemoAdapter, GatewayError, GatewayUnreachable
+from .pay_choice import PaycrmPayChoiceMixin
 
 _logger = logging.getLogger(__name__)
 
 PAY_ROUTE = "/paycrm/pay/<int:invoice_id>/<string:access_token>"
 
 
-class PaycrmLinkController(http.Controller):
+class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
     # ----------------------------------------------------------------- helpers
 
     def _paycrm_invoice(self, invoice_id, access_token):
@@ -67,7 +68,9 @@ class PaycrmLinkController(http.Controller):
     # ------------------------------------------------------------- stable URL
 
     @http.route(PAY_ROUTE, type="http", auth="public", methods=["GET"], sitemap=False)
-    def paycrm_pay(self, invoice_id, access_token, amount=None, sig=None, **kwargs):
+    def paycrm_pay(
+        self, invoice_id, access_token, amount=None, sig=None, gateway=None, **kwargs
+    ):
         move = self._paycrm_invoice(invoice_id, access_token)
         state = move.paycrm_link_state
         if state == "paid":
@@ -95,26 +98,33 @@ class PaycrmLinkController(http.Controller):
                 )
             )
         stable_url = request.httprequest.url
+        choice = self._paycrm_chosen_gateway(move, gateway)
+        if choice is None:
+            return self._paycrm_choice_page(move)
         try:
             link, _created = (
                 request.env["paycrm.link"]
                 .sudo()
                 ._paycrm_checkout_for(
-                    move, base_url=request.httprequest.host_url, amount=partial
+                    move,
+                    base_url=request.httprequest.host_url,
+                    amount=partial,
+                    gateway=choice,
                 )
             )
         except GatewayError as exc:
+            failed = choice or move.paycrm_gateway_id
             _logger.warning(
                 "paycrm pay link for invoice %s: gateway %s failed: %s",
                 move.id,
-                move.paycrm_gateway_id.id,
+                failed.id,
                 exc.kind,
             )
             move.message_post(
                 body=request.env._(
                     "A customer could not open the payment page: %(gateway)s said "
                     "“%(reason)s”.",
-                    gateway=move.paycrm_gateway_id.name,
+                    gateway=failed.name,
                     reason=str(exc),
                 ),
                 subtype_xmlid="mail.mt_note",
@@ -156,8 +166,12 @@ class PaycrmLinkController(http.Controller):
     @http.route(
         f"{PAY_ROUTE}/done", type="http", auth="public", methods=["GET"], sitemap=False
     )
-    def paycrm_pay_done(self, invoice_id, access_token, **kwargs):
+    def paycrm_pay_done(self, invoice_id, access_token, token=None, **kwargs):
         move = self._paycrm_invoice(invoice_id, access_token)
+        if token and move.paycrm_link_state != "paid":
+            # PayPal sends the payer back with ?token=<order id>&PayerID=...:
+            # the money is taken now (capture), on an order of this invoice only.
+            return self._paycrm_finish_return(move, token)
         if move.paycrm_link_state == "paid":
             return self._paycrm_paid_page(move)
         return self._paycrm_page(

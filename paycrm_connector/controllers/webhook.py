@@ -49,11 +49,19 @@ class PaycrmWebhookController(http.Controller):
         if payload is None:
             _logger.info("paycrm webhook gateway %s: body too large", gateway.id)
             return _answer(413, "body too large")
+        unverified = False
         try:
             gateway._paycrm_adapter().verify_webhook(
                 payload, request.httprequest.headers
             )
-        except (SignatureError, GatewayError) as exc:
+        except GatewayError as exc:
+            # The gateway's verification service could not be asked (PayPal):
+            # keep the event unverified; it is checked again before booking.
+            _logger.warning(
+                "paycrm webhook gateway %s: not verified (%s)", gateway.id, exc
+            )
+            unverified = True
+        except SignatureError as exc:
             gateway._paycrm_count_bad_signature()
             _logger.warning(
                 "paycrm webhook gateway %s: rejected signature (%s)", gateway.id, exc
@@ -65,9 +73,14 @@ class PaycrmWebhookController(http.Controller):
             return _answer(400, "malformed JSON")
         if not isinstance(event, dict) or not event.get("id"):
             return _answer(400, "not an event: no id")
-        record, created = request.env["paycrm.event"]._paycrm_store(
-            gateway, payload, event
-        )
+        if unverified:
+            record, created = request.env["paycrm.event"]._paycrm_store_unverified(
+                gateway, payload, event, dict(request.httprequest.headers)
+            )
+        else:
+            record, created = request.env["paycrm.event"]._paycrm_store(
+                gateway, payload, event
+            )
         _logger.info(
             "paycrm webhook gateway %s event %s %s: %s",
             gateway.id,

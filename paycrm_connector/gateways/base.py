@@ -83,7 +83,10 @@ class CheckoutSession:
     amount_minor: int
     currency: str
     expires_at: int
-    status: str = "open"  # open / complete / expired
+    payment_ref: str = ""  # set by ``complete_checkout``: the payment taken
+    # open / complete / expired; after ``complete_checkout`` also pending (the
+    # gateway holds the money for review) and declined (send the payer to ``url``).
+    status: str = "open"
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,16 @@ class GatewayAdapter:
     def expire_checkout(self, session_id):
         raise NotImplementedError
 
+    def complete_checkout(self, session_id, idempotency_key):
+        """Take the money of a checkout the payer approved and came back from.
+
+        Gateways whose hosted page only approves (PayPal orders) capture here and
+        return a ``CheckoutSession`` whose ``status`` says what happened; the
+        payment is booked by its webhook all the same. ``None``: the hosted page
+        took the money itself (Stripe, demo), nothing to do on return.
+        """
+        return None
+
     # Webhooks: verify raw bytes first, then normalise the parsed JSON.
     def verify_webhook(self, payload, headers):
         """Raise ``signature.SignatureError`` unless ``payload`` is authentic."""
@@ -153,8 +166,13 @@ class GatewayAdapter:
         return event
 
     # Refunds and the tie-out.
-    def refund(self, payment_ref, amount_minor, idempotency_key, metadata=None):
-        """Ask the gateway to refund; return the refund id (booked by webhook)."""
+    def refund(
+        self, payment_ref, amount_minor, idempotency_key, metadata=None, currency=None
+    ):
+        """Ask the gateway to refund; return the refund id (booked by webhook).
+
+        ``currency`` (ISO 4217) is for gateways whose refund names it (PayPal).
+        """
         raise NotImplementedError
 
     def balance(self, currency):

@@ -121,7 +121,9 @@ class DemoAdapter(GatewayAdapter):
             extra=extra,
         )
 
-    def refund(self, payment_ref, amount_minor, idempotency_key, metadata=None):
+    def refund(
+        self, payment_ref, amount_minor, idempotency_key, metadata=None, currency=None
+    ):
         # The demo gateway refunds at once; its webhook is sent by the caller
         # (the refund wizard) through the same endpoint as any gateway's.
         return f"demo_re_{idempotency_key[-24:]}"

@@ -6,6 +6,7 @@ because every POST carries a ``PayPal-Request-Id`` that makes PayPal answer a
 repeat with the first result instead of doing the work twice.
 """
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -38,6 +39,15 @@ LIVE_API_BASE = "https://api-m.paypal.com"
 TOKEN_EXPIRY_MARGIN = 300
 RETRY_STATUSES = (500, 502, 503, 504)
 RETRY_METHODS = frozenset({"GET", "POST", "PATCH", "DELETE"})
+# Capture refusals a returning payer can act on -> ``CheckoutSession.status``:
+# back to the pay page (not approved, lapsed) or back to PayPal (declined).
+RETURN_ISSUES = {
+    "ORDER_NOT_APPROVED": "open",
+    "PAYER_ACTION_REQUIRED": "open",
+    "INSTRUMENT_DECLINED": "declined",
+    "INVALID_RESOURCE_ID": "expired",
+}
+CAPTURE_STATES = {"COMPLETED": "complete", "PENDING": "pending"}
 # Webhook request headers -> fields of the verify-webhook-signature request.
 TRANSMISSION_HEADERS = {
     "paypal-transmission-id": "transmission_id",
@@ -328,7 +338,54 @@ class PaypalAdapter(GatewayAdapter):
             order=order,
         )
 
-    def refund(self, capture_id, amount_minor, currency, idempotency_key, note=""):
+    def complete_checkout(self, session_id, idempotency_key):
+        """Capture the order its payer approved; refusals become a status."""
+        try:
+            capture = self.capture_order(session_id, idempotency_key)
+        except PaypalRefused as exc:
+            status = RETURN_ISSUES.get(exc.issue)
+            if status is None:
+                raise
+            return CheckoutSession(session_id, "", 0, "", 0, status=status)
+        return CheckoutSession(
+            session_id=capture.order_id,
+            url="",
+            amount_minor=capture.amount_minor,
+            currency=capture.currency,
+            expires_at=0,
+            payment_ref=capture.capture_id,
+            status=CAPTURE_STATES.get(capture.status, "failed"),
+        )
+
+    def enrich_event(self, event):
+        """Complete an event that lacks its invoice from its capture.
+
+        Refunds and disputes of captures made outside the order flow, or sent
+        before PayPal copies ``custom_id`` onto them, still name the capture.
+        """
+        if event.invoice_id or not event.payment_ref or event.kind == "other":
+            return event
+        try:
+            capture = self.get_capture(event.payment_ref)
+        except PaypalRefused:
+            return event  # a capture PayPal does not know: not ours
+        meta = decode_custom_id(capture.get("custom_id"))
+        changes = {"invoice_id": meta.get("inv"), "db": meta.get("db", event.db)}
+        return dataclasses.replace(event, **changes)
+
+    def refund(
+        self, payment_ref, amount_minor, idempotency_key, metadata=None, currency=None
+    ):
+        if not currency:
+            raise GatewayRefused("PayPal needs the currency of the refund")
+        note = (metadata or {}).get(const.META_INVOICE_NAME) or ""
+        return self.refund_capture(
+            payment_ref, amount_minor, currency, idempotency_key, note=note
+        ).refund_id
+
+    def refund_capture(
+        self, capture_id, amount_minor, currency, idempotency_key, note=""
+    ):
         currency = currency.upper()
         exponent = self.currency_exponent(currency)
         body = {

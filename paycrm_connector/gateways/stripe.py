@@ -217,7 +217,9 @@ class StripeAdapter(GatewayAdapter):
             changes["db"] = metadata.get("paycrm_db", "")
         return event.__class__(**{**event.__dict__, **changes})
 
-    def refund(self, payment_ref, amount_minor, idempotency_key, metadata=None):
+    def refund(
+        self, payment_ref, amount_minor, idempotency_key, metadata=None, currency=None
+    ):
         params = {"payment_intent": payment_ref, "amount": int(amount_minor)}
         if metadata:
             params["metadata"] = metadata

@@ -12,3 +12,6 @@ from . import paycrm_event
 from . import paycrm_booking
 from . import paycrm_booking_dispute
 from . import paycrm_link
+from . import paycrm_link_return
+from . import paycrm_event_verify
+from . import paycrm_booking_verify

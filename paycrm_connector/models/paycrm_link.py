@@ -53,6 +53,9 @@ class PaycrmLink(models.Model):
     open_count = fields.Integer(string="Clicks", readonly=True, default=0)
     last_opened = fields.Datetime(readonly=True)
     expire_tries = fields.Integer(readonly=True, default=0)
+    capture_tries = fields.Integer(
+        readonly=True, default=0, help="Refused captures on the payer's return."
+    )
     last_error = fields.Char(readonly=True)
 
     _sql_constraints = [
@@ -71,8 +74,13 @@ class PaycrmLink(models.Model):
     # ------------------------------------------------------------- checkout
 
     @api.model
-    def _paycrm_minor(self, currency, amount):
+    def _paycrm_minor(self, currency, amount, gateway=None):
         exponent = money.stripe_exponent(currency.name, currency.decimal_places)
+        if gateway:
+            # The gateway's own minor unit (PayPal counts HUF in whole units);
+            # raises GatewayRefused for a currency the gateway does not take.
+            adapter = gateway._paycrm_adapter()
+            exponent = adapter.currency_exponent(currency.name, currency.decimal_places)
         return money.to_minor(amount, exponent)
 
     @api.model
@@ -106,8 +114,11 @@ class PaycrmLink(models.Model):
         move.invalidate_recordset(["paycrm_link_last_opened"])
 
     @api.model
-    def _paycrm_check_payable(self, move, amount=None):
-        """Return ``(gateway, amount)`` or raise a UserError saying what to fix."""
+    def _paycrm_check_payable(self, move, amount=None, gateway=None):
+        """Return ``(gateway, amount)`` or raise a UserError saying what to fix.
+
+        ``gateway``: the customer's choice among ``_paycrm_gateway_choices``.
+        """
         if move.move_type != "out_invoice" or move.state != "posted":
             raise UserError(
                 _(
@@ -115,7 +126,7 @@ class PaycrmLink(models.Model):
                     invoice=move.display_name,
                 )
             )
-        gateway = move.paycrm_gateway_id
+        gateway = gateway or move.paycrm_gateway_id
         if (
             not gateway
             or gateway.state == "disabled"
@@ -138,7 +149,7 @@ class PaycrmLink(models.Model):
         return gateway, amount
 
     @api.model
-    def _paycrm_checkout_for(self, move, base_url=None, amount=None):
+    def _paycrm_checkout_for(self, move, base_url=None, amount=None, gateway=None):
         """The open session for ``move``'s residual (or ``amount``), reused or new.
 
         Returns ``(link, created)``. Gateway failures raise ``GatewayError`` and
@@ -146,9 +157,9 @@ class PaycrmLink(models.Model):
         """
         move.ensure_one()
         self._paycrm_lock_move(move)
-        gateway, amount = self._paycrm_check_payable(move, amount)
+        gateway, amount = self._paycrm_check_payable(move, amount, gateway)
         currency = move.currency_id
-        amount_minor = self._paycrm_minor(currency, amount)
+        amount_minor = self._paycrm_minor(currency, amount, gateway)
         now = fields.Datetime.now()
         same = [
             ("move_id", "=", move.id),

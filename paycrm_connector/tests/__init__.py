@@ -13,3 +13,5 @@ from . import test_payment_link
 from . import test_payment_link_errors
 from . import test_payment_link_send
 from . import test_payment_link_demo
+from . import test_paypal_flow
+from . import test_paypal_webhook

@@ -170,7 +170,7 @@ def test_server_error_retried_with_same_request_id(standin):
 def test_every_post_carries_a_request_id(standin):
     adapter = adapter_for(standin)
     capture = paid_order(standin, adapter)
-    adapter.refund(capture.capture_id, 500, "EUR", "refund-1")
+    adapter.refund_capture(capture.capture_id, 500, "EUR", "refund-1")
     event = json.dumps(standin.capture_event(capture.capture_id)).encode()
     adapter.verify_webhook(event, webhook_headers(event, WEBHOOK_ID))
     posts = [r for r in standin.calls("POST") if r.path != "/v1/oauth2/token"]
@@ -267,7 +267,7 @@ def test_capture_before_approval_and_unknown_order(standin):
 def test_refund_partial_then_too_much(standin):
     adapter = adapter_for(standin)
     capture = paid_order(standin, adapter, 10000)
-    refund = adapter.refund(capture.capture_id, 2550, "EUR", "r1")
+    refund = adapter.refund_capture(capture.capture_id, 2550, "EUR", "r1")
     assert (refund.amount_minor, refund.currency, refund.status) == (
         2550,
         "EUR",
@@ -278,7 +278,7 @@ def test_refund_partial_then_too_much(standin):
         "value": "25.50",
     }
     with pytest.raises(GatewayRefused) as err:
-        adapter.refund(capture.capture_id, 8000, "EUR", "r2")
+        adapter.refund_capture(capture.capture_id, 8000, "EUR", "r2")
     assert err.value.issue == "REFUND_AMOUNT_EXCEEDED"
     assert len(standin.refunds) == 1
 
@@ -383,7 +383,7 @@ def test_parse_pending_capture(standin):
 def test_parse_refund_events(standin, event_type, kind):
     adapter = adapter_for(standin)
     capture = paid_order(standin, adapter, 10000)
-    refund = adapter.refund(capture.capture_id, 4000, "EUR", "r")
+    refund = adapter.refund_capture(capture.capture_id, 4000, "EUR", "r")
     parsed = adapter.parse_event(standin.refund_event(refund.refund_id, event_type))
     assert parsed.kind == kind
     assert parsed.object_ref == refund.refund_id

@@ -60,12 +60,15 @@ class PaycrmRefund(models.TransientModel):
         adapter = gateway._paycrm_adapter()
         exponent = adapter.currency_exponent(currency.name, currency.decimal_places)
         minor = money.to_minor(self.amount, exponent)
+        # Stripe-shaped payloads carry the invoice metadata; others have none.
+        obj = (payment._paycrm_json().get("data") or {}).get("object") or {}
         try:
             refund_ref = adapter.refund(
                 payment.payment_ref,
                 minor,
                 self.idempotency_key,
-                metadata=payment._paycrm_json()["data"]["object"].get("metadata"),
+                metadata=obj.get("metadata"),
+                currency=currency.name,
             )
         except GatewayError as exc:
             raise UserError(

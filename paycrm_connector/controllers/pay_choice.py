@@ -1,0 +1,143 @@
+"""Stable-URL steps for gateways with more to do than one redirect: the
+customer's choice of gateway, and PayPal's return, where the money is taken.
+
+A mixin of the pay-link controller (``portal.py``), which owns the routes.
+"""
+
+import logging
+from urllib.parse import urlencode
+
+from werkzeug.exceptions import NotFound
+
+from odoo.http import request
+
+from ..gateways import GatewayError, GatewayUnreachable
+
+_logger = logging.getLogger(__name__)
+
+
+class PaycrmPayChoiceMixin:
+    def _paycrm_chosen_gateway(self, move, gateway_param):
+        """The gateway to pay with: ``None`` when the customer must choose first.
+
+        An empty recordset keeps the invoice's own gateway (single gateway).
+        """
+        # sudo: the anonymous customer only sees gateway names, never settings.
+        choices = request.env["paycrm.link"].sudo()._paycrm_gateway_choices(move)
+        if gateway_param:
+            chosen = choices.filtered(lambda g: str(g.id) == gateway_param)
+            if not chosen:
+                raise NotFound()
+            return chosen
+        return None if len(choices) > 1 else choices.browse()
+
+    def _paycrm_choice_page(self, move):
+        choices = request.env["paycrm.link"].sudo()._paycrm_gateway_choices(move)
+        query = request.httprequest.args.to_dict()
+        buttons = []
+        for gateway in choices:
+            label = (
+                request.env._("Pay with PayPal")
+                if gateway.provider == "paypal"
+                else request.env._("Pay by card")
+            )
+            params = urlencode({**query, "gateway": gateway.id})
+            url = f"{request.httprequest.path}?{params}"
+            buttons.append({"label": label, "url": url, "provider": gateway.provider})
+        return self._paycrm_page(
+            move,
+            request.env._("How would you like to pay?"),
+            request.env._(
+                "Invoice %(invoice)s can be paid by card or with PayPal.",
+                invoice=move.name,
+            ),
+            choices=buttons,
+        )
+
+    def _paycrm_finish_return(self, move, token):
+        env = request.env
+        host = request.httprequest.host_url
+        # sudo: the payer is anonymous; the order is looked up among this
+        # invoice's own sessions (its access token matched), never alone.
+        link = (
+            env["paycrm.link"]
+            .sudo()
+            .search([("move_id", "=", move.id), ("session_ref", "=", token)], limit=1)
+        )
+        retry_url = move._paycrm_pay_url(base_url=host)
+        if link:
+            retry_url += f"?{urlencode({'gateway': link.gateway_id.id})}"
+        else:
+            return self._paycrm_page(
+                move,
+                env._("Payment not found"),
+                env._(
+                    "This payment does not belong to invoice %(invoice)s, so it was "
+                    "not taken. Please pay from the invoice's link.",
+                    invoice=move.name,
+                ),
+                status=404,
+                retry_url=retry_url,
+            )
+        try:
+            status = link._paycrm_complete_return()
+        except GatewayError as exc:
+            _logger.warning(
+                "paycrm return for invoice %s link %s: gateway failed: %s",
+                move.id,
+                link.id,
+                exc.kind,
+            )
+            transient = isinstance(exc, GatewayUnreachable)
+            if not transient:
+                move.message_post(
+                    body=env._(
+                        "A customer's payment could not be completed: %(gateway)s "
+                        "said “%(reason)s”.",
+                        gateway=link.gateway_id.name,
+                        reason=str(exc),
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+            return self._paycrm_page(
+                move,
+                env._("Payment not confirmed yet"),
+                env._(
+                    "We could not reach the payment service to complete your "
+                    "payment. Please try again in a moment; you will not be "
+                    "charged twice."
+                ),
+                status=503,
+                retry_url=request.httprequest.url if transient else None,
+            )
+        if status == "complete":
+            # Redirect, so a reload of the thank-you page captures nothing.
+            return request.redirect(self._paycrm_path(move, "/done"), code=303)
+        if status == "open":
+            return request.redirect(retry_url, code=303)
+        if status == "declined":
+            return request.redirect(link.url, code=303, local=False)
+        if status in ("pending", "mismatch"):
+            return self._paycrm_page(
+                move,
+                env._("Payment under review"),
+                env._(
+                    "Your payment for invoice %(invoice)s was received and is being "
+                    "reviewed. You will receive a receipt once it is confirmed.",
+                    invoice=move.name,
+                ),
+            )
+        return self._paycrm_page(
+            move,
+            env._("Payment not completed"),
+            env._(
+                "The payment for invoice %(invoice)s was not completed and nothing "
+                "was charged. You can try again.",
+                invoice=move.name,
+            ),
+            retry_url=retry_url,
+        )
+
+    @staticmethod
+    def _paycrm_path(move, suffix=""):
+        return f"/paycrm/pay/{move.id}/{move.access_token}{suffix}"

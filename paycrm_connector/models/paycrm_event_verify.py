@@ -1,0 +1,86 @@
+"""Events stored before their gateway could vouch for them.
+
+PayPal signs nothing we can check alone: its verify-webhook-signature API says
+whether it sent an event. When that API is down, the event is kept (so nothing
+is lost) but marked unverified, with the headers the check needs; the processor
+asks again before anything is booked.
+"""
+
+import json
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+
+from .. import const
+from ..gateways import GatewayError
+from ..gateways.signature import SignatureError
+from .paycrm_event import MANAGER, PaycrmRetry
+
+# Request headers never kept with an unverified event.
+DROPPED_HEADERS = {"cookie", "authorization"}
+
+
+class PaycrmEvent(models.Model):
+    _inherit = "paycrm.event"
+
+    verified = fields.Boolean(
+        default=True,
+        readonly=True,
+        help="Unchecked: the gateway could not confirm the event when it arrived; "
+        "it is checked again before anything is booked.",
+    )
+    transmission_headers = fields.Text(readonly=True, groups=MANAGER)
+
+    @api.model
+    def _paycrm_intake_vals(self, gateway, payload, event):
+        vals = super()._paycrm_intake_vals(gateway, payload, event)
+        if not event.get("type") and event.get("event_type"):
+            # PayPal's envelope: event_type and an ISO create_time.
+            vals["event_type"] = str(event["event_type"])[:255]
+            vals["kind"] = const.PAYPAL_EVENT_KINDS.get(vals["event_type"], "other")
+            if vals["kind"] != "other":
+                vals.update(state="received", last_error=False)
+            created = fields.Datetime.to_datetime(
+                str(event.get("create_time") or "")[:19].replace("T", " ") or None
+            )
+            if created:
+                vals["created"] = created
+        headers = self.env.context.get("paycrm_unverified_headers")
+        if headers is not None:
+            vals["verified"] = False
+            vals["transmission_headers"] = json.dumps(headers)
+            vals["next_try"] = fields.Datetime.now() + timedelta(
+                seconds=const.EVENT_RETRY_BASE_SECONDS
+            )
+        return vals
+
+    @api.model
+    def _paycrm_store_unverified(self, gateway, payload, event, headers):
+        kept = {k: v for k, v in headers.items() if k.lower() not in DROPPED_HEADERS}
+        return self.with_context(paycrm_unverified_headers=kept)._paycrm_store(
+            gateway, payload, event
+        )
+
+    def _paycrm_reverify(self):
+        """``None`` once the gateway vouches for the event, a ``(state, vals)``
+        answer when it says it never sent it; retried while it cannot say."""
+        self.ensure_one()
+        # sudo: payload and headers are managers-only; the processor is a job.
+        event = self.sudo()
+        headers = json.loads(event.transmission_headers or "{}")
+        adapter = event.gateway_id._paycrm_adapter()
+        try:
+            adapter.verify_webhook(event.payload.encode("utf-8"), headers)
+        except SignatureError as exc:
+            return "failed", {
+                "last_error": _(
+                    "Not booked: the gateway did not confirm this event (%(error)s).",
+                    error=exc,
+                )
+            }
+        except GatewayError as exc:
+            raise PaycrmRetry(
+                _("Not verified yet, will ask the gateway again: %(error)s", error=exc)
+            ) from exc
+        event.verified = True
+        return None
