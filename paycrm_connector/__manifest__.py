@@ -32,6 +32,8 @@
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
+        "views/res_partner_profile_views.xml",
+        "views/account_move_insights_views.xml",
         "views/paycrm_menus.xml",
     ],
     "demo": [

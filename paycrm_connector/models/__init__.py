@@ -8,3 +8,5 @@ from . import paycrm_reminder_policy
 from . import paycrm_reminder_dispatch
 from . import paycrm_reminder_stage
 from . import paycrm_reminder_log
+from . import res_partner_profile
+from . import account_partial_reconcile

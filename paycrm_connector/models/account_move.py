@@ -76,6 +76,15 @@ class AccountMove(models.Model):
         index="btree_not_null",
         groups="paycrm_connector.group_paycrm_user",
     )
+    paycrm_predicted_pay_date = fields.Date(
+        string="Predicted Pay Date",
+        compute="_compute_paycrm_predicted_pay_date",
+        store=True,
+        groups="paycrm_connector.group_paycrm_user",
+        help="Due date plus the customer's usual delay (its payment profile; "
+        "company-wide history while it has few paid invoices), never before "
+        "today. Refreshed nightly and whenever the profile changes.",
+    )
     paycrm_reminder_log_ids = fields.One2many(
         "paycrm.reminder.log",
         "invoice_id",
@@ -90,6 +99,27 @@ class AccountMove(models.Model):
                 lambda log: log.result in ("sent", "fallback")
             )
             move.paycrm_reminder_stage_id = sent.stage_id.sorted("offset_days")[-1:]
+
+    @api.depends(
+        "move_type",
+        "state",
+        "payment_state",
+        "invoice_date_due",
+        "commercial_partner_id.paycrm_predict_delay_days",
+    )
+    def _compute_paycrm_predicted_pay_date(self):
+        today = fields.Date.context_today(self)
+        for move in self:
+            if (
+                move.move_type != "out_invoice"
+                or move.state != "posted"
+                or move.payment_state not in ("not_paid", "partial")
+            ):
+                move.paycrm_predicted_pay_date = False
+                continue
+            delay = move.commercial_partner_id.paycrm_predict_delay_days
+            predicted = move._paycrm_reminder_due_date() + timedelta(days=delay)
+            move.paycrm_predicted_pay_date = max(predicted, today)
 
     @api.depends("company_id", "move_type")
     def _compute_paycrm_gateway_id(self):
@@ -133,7 +163,25 @@ class AccountMove(models.Model):
         # Every posted customer invoice carries its stable pay link from now on.
         for move in posted.filtered(lambda m: m.move_type == "out_invoice"):
             move._portal_ensure_token()
+        self._paycrm_touch_profiles(posted)
         return posted
+
+    def button_draft(self):
+        res = super().button_draft()
+        self._paycrm_touch_profiles(self)
+        return res
+
+    def button_cancel(self):
+        res = super().button_cancel()
+        self._paycrm_touch_profiles(self)
+        return res
+
+    @api.model
+    def _paycrm_touch_profiles(self, moves):
+        customer_moves = moves.filtered(lambda m: m.move_type in CUSTOMER_MOVE_TYPES)
+        self.env["res.partner"]._paycrm_profile_touch(
+            customer_moves.commercial_partner_id.ids
+        )
 
     # Reminders ------------------------------------------------------------
 

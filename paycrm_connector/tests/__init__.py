@@ -6,3 +6,4 @@ from . import test_gateway_paypal
 from . import test_reminder_policy
 from . import test_reminder_skips
 from . import test_reminder_concurrency
+from . import test_profile

@@ -1,0 +1,26 @@
+from odoo import api, models
+
+
+class AccountPartialReconcile(models.Model):
+    _inherit = "account.partial.reconcile"
+
+    # Every payment, refund or credit note settling an invoice goes through a
+    # partial: it is the one hook that sees them all, whatever their origin.
+    @api.model_create_multi
+    def create(self, vals_list):
+        partials = super().create(vals_list)
+        partials._paycrm_touch_profiles()
+        return partials
+
+    def unlink(self):
+        self._paycrm_touch_profiles()
+        return super().unlink()
+
+    def _paycrm_touch_profiles(self):
+        lines = self.debit_move_id | self.credit_move_id
+        receivable = lines.filtered(
+            lambda line: line.account_type == "asset_receivable"
+        )
+        self.env["res.partner"]._paycrm_profile_touch(
+            receivable.move_id.commercial_partner_id.ids
+        )
