@@ -34,6 +34,7 @@
         "views/res_config_settings_views.xml",
         "views/res_partner_profile_views.xml",
         "views/account_move_insights_views.xml",
+        "report/paycrm_analysis_views.xml",
         "views/paycrm_menus.xml",
     ],
     "demo": [

@@ -7,3 +7,4 @@ from . import test_reminder_policy
 from . import test_reminder_skips
 from . import test_reminder_concurrency
 from . import test_profile
+from . import test_analysis
