@@ -35,7 +35,12 @@
         "views/res_partner_profile_views.xml",
         "views/account_move_insights_views.xml",
         "report/paycrm_analysis_views.xml",
+        "views/paycrm_alert_views.xml",
+        "views/paycrm_event_views.xml",
         "views/paycrm_menus.xml",
+        "wizards/paycrm_event_match_views.xml",
+        "wizards/paycrm_refund_views.xml",
+        "wizards/paycrm_tieout_views.xml",
     ],
     "demo": [
         "demo/paycrm_demo.xml",

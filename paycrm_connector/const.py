@@ -156,3 +156,51 @@ ALERT_STATES = [
     ("new", "New"),
     ("acknowledged", "Acknowledged"),
 ]
+
+# Webhook event store (paycrm.event).
+EVENT_STATES = [
+    ("received", "Received"),
+    ("done", "Done"),
+    ("ignored", "Ignored"),
+    ("unmatched", "Unmatched"),
+    ("failed", "Failed"),
+]
+# Largest webhook body accepted (bytes); gateways send a few KiB.
+WEBHOOK_MAX_BYTES = 1024 * 1024
+# Stripe signs a timestamp: older (or newer) signatures are replays.
+WEBHOOK_TOLERANCE_SECONDS = 300
+# Retry delay after the n-th failed attempt: base * 2**(n-1), capped.
+EVENT_RETRY_BASE_SECONDS = 30
+EVENT_RETRY_MAX_SECONDS = 6 * 3600
+
+# Stripe event types we book, and the normalised kind each becomes (as
+# payment_stripe's HANDLED_WEBHOOK_EVENTS). Anything else is stored as ignored.
+STRIPE_EVENT_KINDS = {
+    "checkout.session.completed": "payment_succeeded",
+    "checkout.session.async_payment_succeeded": "payment_succeeded",
+    "checkout.session.async_payment_failed": "payment_failed",
+    "checkout.session.expired": "session_expired",
+    "payment_intent.succeeded": "payment_succeeded",
+    "payment_intent.payment_failed": "payment_failed",
+    "payment_intent.canceled": "payment_canceled",
+    "charge.refunded": "refund_succeeded",
+    "refund.created": "refund_succeeded",
+    "refund.updated": "refund_succeeded",
+    "refund.failed": "refund_failed",
+    "charge.dispute.created": "dispute_opened",
+    "charge.dispute.updated": "dispute_opened",
+    "charge.dispute.funds_withdrawn": "dispute_funds_withdrawn",
+    "charge.dispute.funds_reinstated": "dispute_funds_reinstated",
+    "charge.dispute.closed": "dispute_closed",
+    "payout.paid": "payout_paid",
+    "payout.failed": "payout_failed",
+}
+# Kinds that move money (the others only change a state or a flag).
+BOOKED_KINDS = {
+    "payment_succeeded",
+    "refund_succeeded",
+    "dispute_funds_withdrawn",
+    "dispute_funds_reinstated",
+    "payout_paid",
+    "payout_failed",
+}

@@ -146,3 +146,23 @@ class GatewayAdapter:
         in these units; gateways that differ from ISO 4217 override this.
         """
         return int(iso_decimals)
+
+    def enrich_event(self, event):
+        """Complete ``event`` with what the payload lacks (fees, the payment's
+        metadata) by asking the gateway; the default knows nothing more."""
+        return event
+
+    # Refunds and the tie-out.
+    def refund(self, payment_ref, amount_minor, idempotency_key, metadata=None):
+        """Ask the gateway to refund; return the refund id (booked by webhook)."""
+        raise NotImplementedError
+
+    def balance(self, currency):
+        """Money held by the gateway for ``currency``, in minor units, or None
+        when the gateway cannot tell."""
+        return None
+
+    def balance_transactions(self, currency, since=0, limit=1000):
+        """Movements not yet paid out: a list of dicts with ``id``, ``type``,
+        ``source``, ``amount``, ``fee``, ``net`` (minor units), ``created``."""
+        return []

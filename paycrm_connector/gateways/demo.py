@@ -1,6 +1,19 @@
 """The built-in demo gateway: deterministic answers, no account, no network."""
 
-from .base import GatewayAdapter
+import json
+import secrets
+import time
+
+from ..const import DEMO_EVENT_KINDS
+from . import signature
+from .base import GatewayAdapter, NormalizedEvent
+
+SIGNATURE_HEADER = "Paycrm-Signature"
+
+
+def demo_fee(amount_minor):
+    """The demo gateway's price: 1.5 % + 25 minor units per payment."""
+    return round(amount_minor * 0.015) + 25
 
 
 class DemoAdapter(GatewayAdapter):
@@ -11,3 +24,76 @@ class DemoAdapter(GatewayAdapter):
 
     def upsert_customer(self, customer, reference=None, idempotency_key=None):
         return reference or f"demo_cus_{customer.partner_id}"
+
+    # -- webhooks ------------------------------------------------------------
+
+    @staticmethod
+    def build_event(event_type, obj, event_id=None, created=None):
+        """A demo webhook event (dict) carrying ``obj`` as ``data.object``."""
+        return {
+            "id": event_id or f"evt_demo_{secrets.token_hex(12)}",
+            "object": "event",
+            "type": event_type,
+            "created": int(created or time.time()),
+            "livemode": False,
+            "data": {"object": obj},
+        }
+
+    def sign(self, payload, timestamp=None):
+        """The ``Paycrm-Signature`` header value for a raw event body."""
+        return signature.header(payload, self.config.webhook_secret, timestamp)
+
+    def verify_webhook(self, payload, headers):
+        signature.verify(
+            payload,
+            headers.get(SIGNATURE_HEADER),
+            self.config.webhook_secret,
+            tolerance=self.config.extra.get("tolerance", 300),
+        )
+
+    def parse_event(self, event):
+        obj = event["data"]["object"]
+        kind = DEMO_EVENT_KINDS.get(event["type"], "other")
+        meta = obj.get("metadata") or {}
+        status = obj.get("status", "")
+        payment_ref = obj.get("payment", "") if obj.get("object") != "payment" else ""
+        extra = {"metadata": meta}
+        if kind == "dispute_opened":
+            # The demo gateway takes the money back when a dispute opens, and
+            # returns it when the merchant wins.
+            extra["withdraw"] = True
+        elif kind == "dispute_closed" and status == "won":
+            extra["reinstate"] = True
+        return NormalizedEvent(
+            external_id=event["id"],
+            event_type=event["type"],
+            kind=kind,
+            created=int(event.get("created") or 0),
+            livemode=bool(event.get("livemode")),
+            object_ref=obj.get("id", ""),
+            payment_ref=obj["id"] if obj.get("object") == "payment" else payment_ref,
+            session_ref=obj.get("session", ""),
+            invoice_id=_int(meta.get("paycrm_invoice_id")),
+            db=meta.get("paycrm_db", ""),
+            amount_minor=int(obj.get("amount") or 0),
+            currency=(obj.get("currency") or "").upper(),
+            fee_minor=int(obj.get("fee") or 0),
+            status=status,
+            extra=extra,
+        )
+
+    def refund(self, payment_ref, amount_minor, idempotency_key, metadata=None):
+        # The demo gateway refunds at once; its webhook is sent by the caller
+        # (the refund wizard) through the same endpoint as any gateway's.
+        return f"demo_re_{idempotency_key[-24:]}"
+
+    @staticmethod
+    def payload(event):
+        return json.dumps(event, separators=(",", ":")).encode()
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -2,6 +2,8 @@
 
 import stripe as stripe_sdk
 
+from ..const import STRIPE_EVENT_KINDS
+from . import signature
 from .base import (
     GatewayAdapter,
     GatewayAuthError,
@@ -9,6 +11,7 @@ from .base import (
     GatewayUnreachable,
 )
 from .money import stripe_exponent
+from .stripe_events import parse_stripe_event
 
 STRIPE_API_BASE = "https://api.stripe.com"
 
@@ -92,3 +95,115 @@ class StripeAdapter(GatewayAdapter):
                 self.client.v1.customers.create, params=params, options=options
             )
         return result.id
+
+    # -- webhooks ------------------------------------------------------------
+
+    def verify_webhook(self, payload, headers):
+        if not self.config.webhook_secret:
+            raise signature.SignatureError("no webhook secret configured")
+        header = headers.get("Stripe-Signature")
+        if not header:
+            raise signature.SignatureError("missing Stripe-Signature header")
+        try:
+            stripe_sdk.WebhookSignature.verify_header(
+                payload.decode("utf-8"),
+                header,
+                self.config.webhook_secret,
+                tolerance=self.config.extra.get("tolerance", 300),
+            )
+        except (stripe_sdk.SignatureVerificationError, UnicodeDecodeError) as exc:
+            raise signature.SignatureError(str(exc).split("\n")[0]) from exc
+
+    def parse_event(self, event):
+        return parse_stripe_event(event, STRIPE_EVENT_KINDS)
+
+    def enrich_event(self, event):
+        """Fetch the PaymentIntent when the event lacks its fee or metadata."""
+        needs_payment = event.kind == "payment_succeeded" and not event.extra.get(
+            "fee_known"
+        )
+        needs_owner = event.kind != "payment_succeeded" and not event.extra.get(
+            "metadata", {}
+        ).get("paycrm_invoice_id")
+        if not (needs_payment or needs_owner):
+            return event
+        pi_id = event.payment_ref
+        if not pi_id and event.extra.get("charge"):
+            charge = self._call(self.client.v1.charges.retrieve, event.extra["charge"])
+            pi_id = charge.get("payment_intent") or ""
+        if not pi_id:
+            return event
+        intent = self._call(
+            self.client.v1.payment_intents.retrieve,
+            pi_id,
+            params={"expand": ["latest_charge.balance_transaction"]},
+        ).to_dict()
+        charge = intent.get("latest_charge") or {}
+        txn = charge.get("balance_transaction") if isinstance(charge, dict) else None
+        extra = dict(event.extra)
+        metadata = {**(intent.get("metadata") or {}), **extra.get("metadata", {})}
+        extra.update(metadata=metadata, charge=_ref(charge), fee_known=bool(txn))
+        changes = {"payment_ref": pi_id, "extra": extra}
+        if needs_payment and isinstance(txn, dict):
+            changes["fee_minor"] = int(txn.get("fee") or 0)
+        if event.invoice_id is None and metadata.get("paycrm_invoice_id"):
+            changes["invoice_id"] = _int(metadata["paycrm_invoice_id"])
+            changes["db"] = metadata.get("paycrm_db", "")
+        return event.__class__(**{**event.__dict__, **changes})
+
+    def refund(self, payment_ref, amount_minor, idempotency_key, metadata=None):
+        params = {"payment_intent": payment_ref, "amount": int(amount_minor)}
+        if metadata:
+            params["metadata"] = metadata
+        result = self._call(
+            self.client.v1.refunds.create,
+            params=params,
+            options={"idempotency_key": idempotency_key},
+        )
+        return result.id
+
+    def balance(self, currency):
+        result = self._call(self.client.v1.balance.retrieve).to_dict()
+        code = currency.lower()
+        return sum(
+            int(item.get("amount") or 0)
+            for part in ("available", "pending")
+            for item in result.get(part) or []
+            if item.get("currency") == code
+        )
+
+    def balance_transactions(self, currency, since=0, limit=1000):
+        params = {"limit": 100}
+        if since:
+            params["created"] = {"gt": int(since)}
+        rows, code = [], currency.lower()
+        while len(rows) < limit:
+            page = self._call(
+                self.client.v1.balance_transactions.list, params=params
+            ).to_dict()
+            for txn in page.get("data") or []:
+                if txn.get("currency") == code and txn.get("type") != "payout":
+                    rows.append(
+                        {
+                            key: txn.get(key)
+                            for key in ("id", "type", "source", "amount", "fee", "net")
+                        }
+                        | {"created": txn.get("created") or 0}
+                    )
+            if not page.get("has_more") or not page.get("data"):
+                break
+            params["starting_after"] = page["data"][-1]["id"]
+        return rows[:limit]
+
+
+def _ref(value):
+    if isinstance(value, dict):
+        return value.get("id") or ""
+    return value or ""
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

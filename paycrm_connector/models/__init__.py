@@ -10,3 +10,8 @@ from . import paycrm_reminder_stage
 from . import paycrm_reminder_log
 from . import res_partner_profile
 from . import account_partial_reconcile
+from . import paycrm_event
+from . import paycrm_booking
+from . import paycrm_booking_dispute
+from . import paycrm_alert
+from . import paycrm_event_alerts

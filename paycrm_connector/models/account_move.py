@@ -100,6 +100,33 @@ class AccountMove(models.Model):
             )
             move.paycrm_reminder_stage_id = sent.stage_id.sorted("offset_days")[-1:]
 
+    paycrm_disputed = fields.Boolean(
+        string="Disputed",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        groups="paycrm_connector.group_paycrm_user",
+        help="A chargeback is open at the gateway: its amount left the clearing "
+        "account until the dispute is won.",
+    )
+    paycrm_event_ids = fields.One2many(
+        "paycrm.event",
+        "invoice_id",
+        string="Gateway Events",
+        groups="paycrm_connector.group_paycrm_user",
+    )
+
+    def action_paycrm_refund(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Refund through the Gateway"),
+            "res_model": "paycrm.refund",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_invoice_id": self.id},
+        }
+
     @api.depends(
         "move_type",
         "state",
@@ -192,14 +219,16 @@ class AccountMove(models.Model):
     def _paycrm_reminder_skip_reason(self, today, policy):
         """Why this invoice gets no reminder today (a translated string), or False.
 
-        Override point: other features add reasons (e.g. a disputed invoice)
-        by calling super() first and returning their own reason when it is False.
+        Override point: other modules add reasons by calling super() first and
+        returning their own reason when it is False.
         """
         self.ensure_one()
         if self.state != "posted":
             return _("Not posted")
         if self.payment_state in ("paid", "in_payment", "reversed"):
             return _("Paid")
+        if self.paycrm_disputed:
+            return _("Disputed at the gateway")
         if self.paycrm_promise_date and today <= self.paycrm_promise_date + timedelta(
             days=policy.promise_grace_days
         ):

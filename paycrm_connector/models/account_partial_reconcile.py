@@ -10,6 +10,17 @@ class AccountPartialReconcile(models.Model):
     def create(self, vals_list):
         partials = super().create(vals_list)
         partials._paycrm_touch_profiles()
+        # Money received (not a credit note) on a customer invoice: check it
+        # against the customer's usual payments before the transaction commits.
+        received = partials.filtered(
+            lambda p: (
+                p.debit_move_id.move_id.move_type == "out_invoice"
+                and p.credit_move_id.move_id.move_type != "out_refund"
+            )
+        )
+        self.env["paycrm.alert"]._paycrm_alert_touch(
+            "pay_moves", received.credit_move_id.move_id.ids
+        )
         return partials
 
     def unlink(self):

@@ -3,6 +3,7 @@ import secrets
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from .. import const
 from ..gateways import GatewayConfig, GatewayError, get_adapter
@@ -101,6 +102,27 @@ class PaycrmGateway(models.Model):
         compute="_compute_webhook_url",
         help="Paste this URL in the gateway's dashboard as the webhook endpoint.",
     )
+    payout_journal_id = fields.Many2one(
+        "account.journal",
+        string="Payout Bank Journal",
+        check_company=True,
+        domain="[('type', '=', 'bank'), ('id', '!=', journal_id)]",
+        tracking=True,
+        help="The company bank account payouts arrive in. Empty: the company's "
+        "first bank journal other than the clearing journal.",
+    )
+    event_max_attempts = fields.Integer(
+        string="Event Retries",
+        default=5,
+        help="Tries before an event whose processing keeps failing (gateway "
+        "unreachable, payment not known yet) is marked failed.",
+    )
+    bad_signature_count = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Webhook posts rejected for a bad or missing signature.",
+    )
+    event_count = fields.Integer(compute="_compute_event_count")
     connection_state = fields.Selection(
         const.CONNECTION_STATES, default="unknown", readonly=True, copy=False
     )
@@ -133,6 +155,15 @@ class PaycrmGateway(models.Model):
                 )
             else:
                 gateway.webhook_url = False
+
+    def _compute_event_count(self):
+        counts = dict(
+            self.env["paycrm.event"]._read_group(
+                [("gateway_id", "in", self.ids)], ["gateway_id"], ["__count"]
+            )
+        )
+        for gateway in self:
+            gateway.event_count = counts.get(gateway, 0)
 
     # ------------------------------------------------------------ constraints
 
@@ -296,3 +327,50 @@ class PaycrmGateway(models.Model):
         return self.search(
             [("company_id", "=", company.id), ("state", "!=", "disabled")], limit=1
         )
+
+    def _paycrm_payout_journal(self):
+        self.ensure_one()
+        if self.payout_journal_id:
+            return self.payout_journal_id
+        clearing = self.search([("company_id", "=", self.company_id.id)]).journal_id
+        return self.env["account.journal"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("type", "=", "bank"),
+                ("id", "not in", clearing.ids),
+            ],
+            order="sequence, id",
+            limit=1,
+        )
+
+    def _paycrm_count_bad_signature(self):
+        """Count a rejected webhook in its own statement: no read-modify-write."""
+        self.env.cr.execute(
+            SQL(
+                "UPDATE paycrm_gateway SET bad_signature_count = "
+                "COALESCE(bad_signature_count, 0) + 1 WHERE id = %s",
+                self.id,
+            )
+        )
+        self.invalidate_recordset(["bad_signature_count"])
+
+    def action_paycrm_view_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "paycrm_connector.paycrm_event_action"
+        )
+        action["domain"] = [("gateway_id", "=", self.id)]
+        return action
+
+    def action_paycrm_tieout(self):
+        self.ensure_one()
+        wizard = self.env["paycrm.tieout"].create({"gateway_id": self.id})
+        wizard._paycrm_compute_lines()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Tie-out: %(name)s", name=self.name),
+            "res_model": "paycrm.tieout",
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+        }

@@ -41,3 +41,24 @@ class ResConfigSettings(models.TransientModel):
     paycrm_risk_d_overdue_days = fields.Integer(
         config_parameter="paycrm_connector.risk_d_overdue_days", default=90
     )
+    paycrm_alert_user_id = fields.Many2one(
+        related="company_id.paycrm_alert_user_id", readonly=False
+    )
+    paycrm_alert_email_admins = fields.Boolean(
+        related="company_id.paycrm_alert_email_admins", readonly=False
+    )
+    paycrm_alert_large_factor = fields.Float(
+        related="company_id.paycrm_alert_large_factor", readonly=False
+    )
+    paycrm_alert_large_floor = fields.Monetary(
+        related="company_id.paycrm_alert_large_floor", readonly=False
+    )
+    paycrm_alert_failed_count = fields.Integer(
+        related="company_id.paycrm_alert_failed_count", readonly=False
+    )
+    paycrm_alert_failed_hours = fields.Integer(
+        related="company_id.paycrm_alert_failed_hours", readonly=False
+    )
+    paycrm_alert_refund_share = fields.Float(
+        related="company_id.paycrm_alert_refund_share", readonly=False
+    )

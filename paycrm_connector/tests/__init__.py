@@ -8,3 +8,7 @@ from . import test_reminder_skips
 from . import test_reminder_concurrency
 from . import test_profile
 from . import test_analysis
+from . import test_webhook_controller
+from . import test_webhook_processing
+from . import test_webhook_property
+from . import test_alert

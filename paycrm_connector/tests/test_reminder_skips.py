@@ -183,3 +183,12 @@ class TestReminderSkips(ReminderCommon):
         self.assertIn(
             "Promise", invoice._paycrm_reminder_skip_reason(today, self.policy)
         )
+
+    def test_disputed_invoice_is_not_chased(self):
+        invoice = self._invoice_due("2025-03-03")
+        invoice.paycrm_disputed = True
+        self._run("2025-03-10")
+        self.assertFalse(self._logs(invoice))
+        invoice.paycrm_disputed = False  # dispute won: chasing resumes
+        self._run("2025-03-11")
+        self.assertEqual(self._logs(invoice).stage_id, self.stages[7])

@@ -1,0 +1,130 @@
+"""Stripe webhook events reduced to ``NormalizedEvent`` (no network, no ORM)."""
+
+from .base import NormalizedEvent
+
+
+def _ref(value):
+    """An expandable Stripe field: the id whether it came expanded or not."""
+    if isinstance(value, dict):
+        return value.get("id") or ""
+    return value or ""
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _payment_fields(obj, event_type):
+    """Payment references and fee of a Checkout Session or a PaymentIntent."""
+    if obj.get("object") == "checkout.session":
+        meta = dict(obj.get("metadata") or {})
+        if obj.get("client_reference_id") and "paycrm_invoice_id" not in meta:
+            meta["paycrm_invoice_id"] = obj["client_reference_id"]
+        status = obj.get("payment_status") or ""
+        return {
+            "payment_ref": _ref(obj.get("payment_intent")),
+            "session_ref": obj.get("id", ""),
+            "amount_minor": int(obj.get("amount_total") or 0),
+            "status": status,
+        }, meta
+    charge = obj.get("latest_charge")
+    fields = {
+        "payment_ref": obj.get("id", ""),
+        "amount_minor": int(obj.get("amount_received") or obj.get("amount") or 0),
+        "status": obj.get("status") or "",
+    }
+    if isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict):
+        fields["fee_minor"] = int(charge["balance_transaction"].get("fee") or 0)
+    return fields, dict(obj.get("metadata") or {})
+
+
+def _refund_fields(obj):
+    if obj.get("object") == "charge":
+        # charge.refunded: the refunds listed on the charge (when Stripe sent
+        # them) are booked one by one; otherwise the refund.* events book them.
+        refunds = (obj.get("refunds") or {}).get("data") or []
+        latest = refunds[0] if refunds else {}
+        return {
+            "object_ref": latest.get("id", ""),
+            "payment_ref": _ref(obj.get("payment_intent")),
+            "amount_minor": int(latest.get("amount") or 0),
+            "status": latest.get("status", ""),
+            "charge": obj.get("id", ""),
+        }
+    return {
+        "object_ref": obj.get("id", ""),
+        "payment_ref": _ref(obj.get("payment_intent")),
+        "amount_minor": int(obj.get("amount") or 0),
+        "status": obj.get("status", ""),
+        "charge": _ref(obj.get("charge")),
+    }
+
+
+def _dispute_fee(obj, sign):
+    """Fee of the dispute's last balance transaction moving money ``sign`` way."""
+    for txn in reversed(obj.get("balance_transactions") or []):
+        if isinstance(txn, dict) and (txn.get("amount") or 0) * sign > 0:
+            return int(txn.get("fee") or 0)
+    return 0
+
+
+def parse_stripe_event(event, kinds):
+    obj = (event.get("data") or {}).get("object") or {}
+    event_type = event.get("type", "")
+    kind = kinds.get(event_type, "other")
+    values = {
+        "object_ref": obj.get("id", ""),
+        "currency": (obj.get("currency") or "").upper(),
+        "amount_minor": int(obj.get("amount") or 0),
+    }
+    extra = {}
+    meta = dict(obj.get("metadata") or {})
+    if kind in ("payment_succeeded", "payment_failed", "payment_canceled"):
+        fields, meta = _payment_fields(obj, event_type)
+        values.update(fields)
+        extra["fee_known"] = "fee_minor" in fields
+        if (
+            event_type == "checkout.session.completed"
+            and obj.get("payment_status") != "paid"
+        ):
+            # Delayed methods (SEPA, bank transfer): paid later by
+            # checkout.session.async_payment_succeeded.
+            kind = "payment_pending"
+    elif kind in ("refund_succeeded", "refund_failed"):
+        fields = _refund_fields(obj)
+        extra["charge"] = fields.pop("charge")
+        values.update(fields)
+        if kind == "refund_succeeded" and values["status"] != "succeeded":
+            # Pending refunds are booked by the refund.updated that succeeds.
+            kind = "other"
+            extra["reason"] = "refund not succeeded yet"
+        if obj.get("object") == "charge":
+            meta = {}
+    elif kind.startswith("dispute_"):
+        values["payment_ref"] = _ref(obj.get("payment_intent"))
+        values["status"] = obj.get("status", "")
+        extra["charge"] = _ref(obj.get("charge"))
+        if kind == "dispute_funds_withdrawn":
+            values["fee_minor"] = _dispute_fee(obj, -1)
+            extra["withdraw"] = True
+        elif kind == "dispute_funds_reinstated":
+            # Negative when the gateway gives its dispute fee back.
+            values["fee_minor"] = _dispute_fee(obj, 1)
+            extra["reinstate"] = True
+    elif kind.startswith("payout_"):
+        values["status"] = obj.get("status", "")
+    extra["metadata"] = meta
+    return NormalizedEvent(
+        external_id=event["id"],
+        event_type=event_type,
+        kind=kind,
+        created=int(event.get("created") or 0),
+        livemode=bool(event.get("livemode")),
+        invoice_id=_int(meta.get("paycrm_invoice_id")),
+        db=meta.get("paycrm_db", ""),
+        extra=extra,
+        **values,
+    )

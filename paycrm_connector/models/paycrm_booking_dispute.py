@@ -1,0 +1,160 @@
+"""Disputes and payouts: money leaving the gateway's clearing account."""
+
+from odoo import _, models
+
+from .paycrm_event import PaycrmRetry
+
+
+class PaycrmBooking(models.AbstractModel):
+    _inherit = "paycrm.booking"
+
+    def _paycrm_book_dispute(self, event, norm, adapter):
+        payment, answer = self._paycrm_payment_or_retry(event, norm)
+        if answer:
+            return answer
+        invoice = payment.invoice_id
+        vals = {
+            "invoice_id": invoice.id,
+            "currency_id": invoice.currency_id.id,
+            "payment_ref": payment.payment_ref,
+        }
+        if norm.kind in ("dispute_opened", "dispute_funds_withdrawn"):
+            invoice.paycrm_disputed = True
+        if norm.extra.get("withdraw"):
+            return "done", vals | self._paycrm_dispute_withdraw(
+                event, norm, adapter, invoice
+            )
+        if norm.extra.get("reinstate"):
+            vals |= self._paycrm_dispute_reinstate(event, norm, adapter, invoice)
+        if norm.kind in ("dispute_closed", "dispute_funds_reinstated"):
+            invoice.paycrm_disputed = False
+            if norm.kind == "dispute_closed" and norm.status == "lost":
+                self._paycrm_activity(
+                    invoice,
+                    _("Dispute lost"),
+                    _(
+                        "The customer won dispute %(ref)s: the amount stays open on "
+                        "the customer.",
+                        ref=norm.object_ref,
+                    ),
+                )
+        return "done", vals
+
+    def _paycrm_dispute_withdraw(self, event, norm, adapter, invoice):
+        key = f"dispute-out:{norm.object_ref}"
+        if self._paycrm_claim(event, key):
+            return {}
+        currency = invoice.currency_id
+        amount = self._paycrm_amount(norm, currency, adapter)
+        fee = self._paycrm_amount(norm, currency, adapter, norm.fee_minor)
+        receivable = self._paycrm_receivable(invoice)[:1].account_id
+        clearing = self._paycrm_clearing(event)
+        lines = [(receivable, amount, None), (clearing, -amount, None)]
+        if currency.compare_amounts(fee, 0) > 0:
+            lines += [
+                (event.gateway_id.fee_account_id, fee, None),
+                (clearing, -fee, None),
+            ]
+        move = self._paycrm_post(
+            event,
+            _("Dispute %(ref)s: funds withdrawn", ref=norm.object_ref),
+            lines,
+            currency,
+            invoice.commercial_partner_id,
+        )
+        invoice.paycrm_fee_amount += fee
+        return {
+            "move_id": move.id,
+            "booking_key": key,
+            "amount": amount,
+            "fee_amount": fee,
+        }
+
+    def _paycrm_dispute_reinstate(self, event, norm, adapter, invoice):
+        withdrawn = self.env["paycrm.event"].search(
+            [
+                ("gateway_id", "=", event.gateway_id.id),
+                ("booking_key", "=", f"dispute-out:{norm.object_ref}"),
+            ],
+            limit=1,
+        )
+        if not withdrawn:
+            raise PaycrmRetry(
+                _(
+                    "Dispute %(ref)s: funds not withdrawn yet; will retry.",
+                    ref=norm.object_ref,
+                )
+            )
+        key = f"dispute-in:{norm.object_ref}"
+        if self._paycrm_claim(event, key):
+            return {}
+        currency = invoice.currency_id
+        amount = withdrawn.amount
+        # A negative fee: the gateway gave its dispute fee back.
+        fee_back = -self._paycrm_amount(norm, currency, adapter, norm.fee_minor)
+        receivable = self._paycrm_receivable(invoice)[:1].account_id
+        clearing = self._paycrm_clearing(event)
+        lines = [(clearing, amount, None), (receivable, -amount, None)]
+        if currency.compare_amounts(fee_back, 0) > 0:
+            lines += [
+                (clearing, fee_back, None),
+                (event.gateway_id.fee_account_id, -fee_back, None),
+            ]
+        move = self._paycrm_post(
+            event,
+            _("Dispute %(ref)s: funds reinstated", ref=norm.object_ref),
+            lines,
+            currency,
+            invoice.commercial_partner_id,
+        )
+        (
+            self._paycrm_receivable(move) + self._paycrm_receivable(withdrawn.move_id)
+        ).filtered(lambda line: not line.reconciled).reconcile()
+        if currency.compare_amounts(fee_back, 0) > 0:
+            invoice.paycrm_fee_amount -= fee_back
+        return {"move_id": move.id, "booking_key": key, "amount": amount}
+
+    # -------------------------------------------------------------- payouts
+
+    def _paycrm_book_payout(self, event, norm, adapter):
+        gateway = event.gateway_id
+        currency = self.env["res.currency"].search(
+            [("name", "=", norm.currency)], limit=1
+        )
+        if not currency:
+            return self._paycrm_unmatched(
+                _("Unknown currency %(cur)s.", cur=norm.currency)
+            )
+        bank = gateway._paycrm_payout_journal()
+        if not bank.default_account_id:
+            return self._paycrm_unmatched(
+                _("Choose the bank journal payouts arrive in, on the gateway.")
+            )
+        amount = self._paycrm_amount(norm, currency, adapter)
+        vals = {"currency_id": currency.id, "amount": amount}
+        if norm.kind == "payout_paid":
+            key, sign = f"payout:{norm.object_ref}", 1
+        else:
+            if not self.env["paycrm.event"].search_count(
+                [
+                    ("gateway_id", "=", gateway.id),
+                    ("booking_key", "=", f"payout:{norm.object_ref}"),
+                ]
+            ):
+                return "done", vals | {
+                    "last_error": _("Payout was never booked as paid.")
+                }
+            key, sign = f"payout-back:{norm.object_ref}", -1
+        if self._paycrm_claim(event, key):
+            return "done", vals
+        clearing = self._paycrm_clearing(event)
+        move = self._paycrm_post(
+            event,
+            _("Payout %(ref)s", ref=norm.object_ref),
+            [
+                (bank.default_account_id, sign * amount, None),
+                (clearing, -sign * amount, None),
+            ],
+            currency,
+        )
+        return "done", vals | {"move_id": move.id, "booking_key": key}

@@ -1,0 +1,78 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..gateways import money
+
+
+class PaycrmEventMatch(models.TransientModel):
+    _name = "paycrm.event.match"
+    _description = "Match a Gateway Event to an Invoice"
+
+    event_id = fields.Many2one("paycrm.event", required=True, readonly=True)
+    company_id = fields.Many2one(related="event_id.company_id")
+    invoice_id = fields.Many2one(
+        "account.move",
+        required=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
+        "('company_id', '=', company_id), "
+        "('payment_state', 'in', ('not_paid', 'partial'))]",
+    )
+    amount = fields.Monetary(compute="_compute_amount", currency_field="currency_id")
+    currency_id = fields.Many2one("res.currency", compute="_compute_amount")
+
+    @api.depends("event_id")
+    def _compute_amount(self):
+        for wizard in self:
+            norm = wizard._paycrm_norm()
+            currency = self.env["res.currency"].search(
+                [("name", "=", norm.currency)], limit=1
+            )
+            wizard.currency_id = currency
+            exponent = wizard.event_id.gateway_id._paycrm_adapter().currency_exponent(
+                currency.name or "", currency.decimal_places or 2
+            )
+            wizard.amount = float(money.from_minor(norm.amount_minor, exponent))
+
+    def _paycrm_norm(self):
+        event = self.event_id
+        return event.gateway_id._paycrm_adapter().parse_event(event._paycrm_json())
+
+    def action_paycrm_match(self):
+        self.ensure_one()
+        event = self.event_id
+        if event.state not in ("unmatched", "ignored", "failed"):
+            raise UserError(
+                _("Only unmatched, ignored or failed events can be matched.")
+            )
+        norm = self._paycrm_norm()
+        if norm.kind != "payment_succeeded":
+            raise UserError(_("Only payment events can be matched to an invoice."))
+        invoice = self.invoice_id
+        if self.currency_id != invoice.currency_id:
+            raise UserError(
+                _(
+                    "The payment is in %(got)s, the invoice in %(want)s: choose an "
+                    "invoice in the payment's currency.",
+                    got=norm.currency,
+                    want=invoice.currency_id.name,
+                )
+            )
+        booking = self.env["paycrm.booking"]
+        adapter = event.gateway_id._paycrm_adapter()
+        with self.env.cr.savepoint():
+            state, vals = booking._paycrm_book_payment_on(
+                event, norm, adapter, invoice, self.amount
+            )
+            event.write(
+                vals
+                | {
+                    "state": state,
+                    "kind": norm.kind,
+                    "payment_ref": norm.payment_ref or False,
+                    "next_try": False,
+                }
+            )
+        event.message_post(
+            body=_("Matched by hand to invoice %(name)s.", name=invoice.name)
+        )
+        return {"type": "ir.actions.act_window_close"}

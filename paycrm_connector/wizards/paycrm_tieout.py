@@ -1,0 +1,125 @@
+from odoo import _, api, fields, models
+
+from ..gateways import GatewayError, money
+
+
+class PaycrmTieout(models.TransientModel):
+    """Clearing journal vs the gateway's own balance, differences listed."""
+
+    _name = "paycrm.tieout"
+    _description = "Gateway Tie-out"
+
+    gateway_id = fields.Many2one("paycrm.gateway", required=True, readonly=True)
+    currency_id = fields.Many2one(related="gateway_id.currency_id")
+    clearing_balance = fields.Monetary(readonly=True)
+    gateway_balance = fields.Monetary(readonly=True)
+    gateway_known = fields.Boolean(readonly=True)
+    difference = fields.Monetary(compute="_compute_difference")
+    message = fields.Char(readonly=True)
+    line_ids = fields.One2many("paycrm.tieout.line", "tieout_id", readonly=True)
+
+    @api.depends("clearing_balance", "gateway_balance", "gateway_known")
+    def _compute_difference(self):
+        for wizard in self:
+            wizard.difference = (
+                wizard.gateway_balance - wizard.clearing_balance
+                if wizard.gateway_known
+                else 0.0
+            )
+
+    def _paycrm_compute_lines(self):
+        self.ensure_one()
+        gateway = self.gateway_id
+        currency = self.currency_id
+        account = gateway.journal_id.default_account_id
+        lines = self.env["account.move.line"]._read_group(
+            [("account_id", "=", account.id), ("parent_state", "=", "posted")],
+            aggregates=["balance:sum"],
+        )
+        self.clearing_balance = lines[0][0] or 0.0
+        adapter = gateway._paycrm_adapter()
+        exponent = adapter.currency_exponent(currency.name, currency.decimal_places)
+        try:
+            balance = adapter.balance(currency.name)
+            since = self._paycrm_last_payout()
+            txns = adapter.balance_transactions(currency.name, since=since)
+        except GatewayError as exc:
+            self.message = _("Gateway unreachable: %(error)s", error=exc)
+            return
+        if balance is None:
+            self.message = _("This gateway does not report a balance.")
+            return
+        self.gateway_known = True
+        self.gateway_balance = float(money.from_minor(balance, exponent))
+        self.line_ids = [
+            fields.Command.create(vals) for vals in self._paycrm_diff(txns, exponent)
+        ]
+        self.message = (
+            _("Ties out.")
+            if not currency.compare_amounts(self.difference, 0)
+            else _("Differences found: see the lines below.")
+        )
+
+    def _paycrm_last_payout(self):
+        payout = self.env["paycrm.event"].search(
+            [
+                ("gateway_id", "=", self.gateway_id.id),
+                ("booking_key", "=like", "payout:%"),
+            ],
+            order="created desc",
+            limit=1,
+        )
+        return int(payout.created.timestamp()) if payout.created else 0
+
+    def _paycrm_diff(self, txns, exponent):
+        events = self.env["paycrm.event"].search(
+            [("gateway_id", "=", self.gateway_id.id), ("move_id", "!=", False)]
+        )
+        booked = {}
+        for event in events:
+            for ref in (event.object_ref, event.payment_ref, event.charge_ref):
+                if ref:
+                    booked.setdefault(ref, event)
+        currency = self.currency_id
+        rows = []
+        for txn in txns:
+            net = float(money.from_minor(txn.get("net") or 0, exponent))
+            event = booked.get(txn.get("source") or "")
+            if not event:
+                rows.append(
+                    {
+                        "reference": txn.get("source") or txn.get("id"),
+                        "kind": txn.get("type"),
+                        "gateway_amount": net,
+                        "note": _("Not booked"),
+                    }
+                )
+                continue
+            sign = -1 if net < 0 else 1
+            booked_net = sign * (event.amount - sign * event.fee_amount)
+            if currency.compare_amounts(booked_net, net):
+                rows.append(
+                    {
+                        "reference": txn.get("source"),
+                        "kind": txn.get("type"),
+                        "gateway_amount": net,
+                        "booked_amount": booked_net,
+                        "event_id": event.id,
+                        "note": _("Amounts differ"),
+                    }
+                )
+        return rows
+
+
+class PaycrmTieoutLine(models.TransientModel):
+    _name = "paycrm.tieout.line"
+    _description = "Gateway Tie-out Difference"
+
+    tieout_id = fields.Many2one("paycrm.tieout", required=True, ondelete="cascade")
+    currency_id = fields.Many2one(related="tieout_id.currency_id")
+    reference = fields.Char()
+    kind = fields.Char()
+    gateway_amount = fields.Monetary()
+    booked_amount = fields.Monetary()
+    event_id = fields.Many2one("paycrm.event")
+    note = fields.Char()
