@@ -45,12 +45,14 @@ class AccountMove(models.Model):
         string="Received via Gateway",
         readonly=True,
         copy=False,
+        tracking=True,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_fee_amount = fields.Monetary(
         string="Gateway Fees",
         readonly=True,
         copy=False,
+        tracking=True,
         groups="paycrm_connector.group_paycrm_user",
     )
 
@@ -64,6 +66,7 @@ class AccountMove(models.Model):
     paycrm_promise_amount = fields.Monetary(
         string="Promised Amount",
         copy=False,
+        tracking=True,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_reminder_stage_id = fields.Many2one(

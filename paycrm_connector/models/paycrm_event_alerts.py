@@ -5,13 +5,41 @@ processor: this side only reads what the processor recorded."""
 from datetime import timedelta
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import format_amount
+
+# What the gateway said: never rewritten once stored (the payload may only be
+# pruned to empty, see DESIGN.md "Secrets stay secret").
+IMMUTABLE_EVENT_FIELDS = {
+    "gateway_id",
+    "company_id",
+    "external_id",
+    "event_type",
+    "created",
+    "livemode",
+}
 
 
 class PaycrmEvent(models.Model):
     _inherit = "paycrm.event"
 
     def write(self, vals):
+        if IMMUTABLE_EVENT_FIELDS & vals.keys() or vals.get("payload"):
+            raise UserError(
+                _(
+                    "Gateway events are an immutable log: what the gateway sent "
+                    "cannot be edited. Reprocess or match the event instead."
+                )
+            )
+        if vals.get("state") == "received":
+            for event in self.filtered(lambda e: e.state != "received"):
+                event.message_post(
+                    body=_(
+                        "Reprocessed by %(user)s (was %(state)s).",
+                        user=self.env.user.name,
+                        state=event.state,
+                    )
+                )
         res = super().write(vals)
         if vals.get("state") == "done":
             self.env["paycrm.alert"]._paycrm_alert_touch("events", self.ids)

@@ -12,3 +12,4 @@ from . import test_webhook_controller
 from . import test_webhook_processing
 from . import test_webhook_property
 from . import test_alert
+from . import test_audit
