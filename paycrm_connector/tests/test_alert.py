@@ -173,3 +173,29 @@ class TestGatewayAlerts(WebhookHttpCase):
         self.assertIn("Refunds reached 25%", alert.message)
         self._send(refund("refund.succeeded", "demo_re_3", pay_ref, 500, invoice))
         self.assertEqual(len(_alerts(self.env, "refund_share")), 1)
+
+    def test_gateway_view_totals_and_profile(self):
+        invoice = self._invoice(100.0)
+        other = self._invoice(50.0)
+        self._send(self._failed(invoice, 1))
+        self._send(self._demo_payment(invoice, 10000))
+        self._send(self._demo_payment(other, 5000))
+        rows = self.env["paycrm.gateway.analysis"].search(
+            [("gateway_id", "=", self.demo_gateway.id)]
+        )
+        events = self.env["paycrm.event"].search(
+            [("gateway_id", "=", self.demo_gateway.id), ("state", "=", "done")]
+        )
+        self.assertEqual(len(rows), len(events))
+        self.assertAlmostEqual(sum(rows.mapped("fee_amount")), 1.75 + 1.0)
+        self.assertAlmostEqual(
+            sum(rows.mapped("fee_amount")), sum(events.mapped("fee_amount"))
+        )
+        self.assertAlmostEqual(sum(rows.mapped("amount")), 150.0)
+        [(rate,)] = self.env["paycrm.gateway.analysis"]._read_group(
+            [("gateway_id", "=", self.demo_gateway.id)],
+            aggregates=["success_rate:avg"],
+        )
+        self.assertAlmostEqual(rate, 200 / 3)
+        self.assertEqual(self.customer.paycrm_failed_attempts_30d, 1)
+        self.assertEqual(self.customer.paycrm_preferred_gateway_id, self.demo_gateway)
