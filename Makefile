@@ -7,7 +7,7 @@ export PYTHON ODOO PAYCRM_DB
 STAMP := .odoo/requirements.stamp
 BENCHES := $(sort $(wildcard bench/bench_*.py))
 
-.PHONY: install pip-deps run test lint bench clean bench-reminders
+.PHONY: install pip-deps run test lint bench clean bench-reminders bench-insights
 
 ## install: system packages, Odoo 18, Python deps, .odoo/odoo.conf
 install:
@@ -55,3 +55,7 @@ clean:
 ## bench-reminders: reminder preview/run at 1k and 10k invoices (SIZES=1000 to shorten)
 bench-reminders: install
 	@setup/bench.sh bench/bench_reminders.py --sizes $${SIZES:-1000,10000}
+
+## bench-insights: profiles, partner form, analysis views at 200/5k and 2k/50k (SIZES=200:5000 to shorten)
+bench-insights: install
+	@setup/bench.sh bench/bench_insights.py --sizes $${SIZES:-200:5000,2000:50000}

@@ -153,26 +153,34 @@ class PaycrmAlert(models.Model):
         months, at least the minimum history) and above the company floor."""
         if not pay_move_ids:
             return
+        # The customers first, so the payment history below reads only theirs.
         self.env.cr.execute(
             SQL(
-                """WITH pays AS (
-                     SELECT cl.move_id AS pay_move, m.commercial_partner_id AS partner,
-                            m.company_id, MAX(apr.max_date) AS date,
-                            SUM(apr.amount) AS amount
-                       FROM account_partial_reconcile apr
-                       JOIN account_move_line dl ON dl.id = apr.debit_move_id
-                        AND dl.display_type = 'payment_term'
-                       JOIN account_move m ON m.id = dl.move_id
-                        AND m.move_type = 'out_invoice'
-                       JOIN account_move_line cl ON cl.id = apr.credit_move_id
-                       JOIN account_move cm ON cm.id = cl.move_id
-                        AND cm.move_type != 'out_refund'
-                      GROUP BY cl.move_id, m.commercial_partner_id, m.company_id
-                   )
-                   SELECT pay_move, partner, company_id, date, amount FROM pays
-                    WHERE partner IN (SELECT partner FROM pays
-                                       WHERE pay_move = ANY(%s))""",
+                """SELECT DISTINCT m.commercial_partner_id
+                     FROM account_move_line cl
+                     JOIN account_partial_reconcile apr ON apr.credit_move_id = cl.id
+                     JOIN account_move_line dl ON dl.id = apr.debit_move_id
+                     JOIN account_move m ON m.id = dl.move_id
+                    WHERE cl.move_id = ANY(%s) AND m.move_type = 'out_invoice'""",
                 pay_move_ids,
+            )
+        )
+        partner_ids = [row[0] for row in self.env.cr.fetchall()]
+        self.env.cr.execute(
+            SQL(
+                """SELECT cl.move_id, m.commercial_partner_id, m.company_id,
+                          MAX(apr.max_date), SUM(apr.amount)
+                     FROM account_move m
+                     JOIN account_move_line dl ON dl.move_id = m.id
+                      AND dl.display_type = 'payment_term'
+                     JOIN account_partial_reconcile apr ON apr.debit_move_id = dl.id
+                     JOIN account_move_line cl ON cl.id = apr.credit_move_id
+                     JOIN account_move cm ON cm.id = cl.move_id
+                      AND cm.move_type != 'out_refund'
+                    WHERE m.commercial_partner_id = ANY(%s)
+                      AND m.move_type = 'out_invoice'
+                    GROUP BY cl.move_id, m.commercial_partner_id, m.company_id""",
+                partner_ids,
             )
         )
         rows = self.env.cr.fetchall()

@@ -7,10 +7,14 @@ Nothing is computed on read: payments, credit notes, posting, reminder logs
 and gateway events queue the customer, and one recompute runs before COMMIT.
 """
 
+import logging
+
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 from .. import const
+
+_logger = logging.getLogger(__name__)
 
 PROFILE_BATCH = 1000
 PRECOMMIT_KEY = "paycrm.profile_partner_ids"
@@ -182,9 +186,13 @@ class ResPartner(models.Model):
         # sudo: the trigger runs as whoever paid or posted; the profile is
         # derived data that user may not be allowed to write on the contact.
         partners = self.sudo().browse(ids).exists().commercial_partner_id
-        partners._paycrm_recompute_profiles()
-        # Called after the main flush, just before COMMIT: flush our own writes.
-        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint():
+                partners._paycrm_recompute_profiles()
+                # Called after the main flush, just before COMMIT: flush our writes.
+                self.env.flush_all()
+        except Exception:  # noqa: BLE001 - derived data must never undo a payment
+            _logger.exception("paycrm profiles: recompute failed, nightly cron retries")
 
     @api.model
     def _cron_paycrm_recompute_profiles(self):
