@@ -60,15 +60,18 @@ class PaycrmInvoiceAnalysis(models.Model):
                        m.amount_total_signed, m.amount_residual_signed,
                        m.payment_state,
                        CASE WHEN m.payment_state IN ('paid', 'in_payment')
-                            THEN (SELECT MAX(apr.max_date)
-                                    FROM account_move_line l
-                                    JOIN account_partial_reconcile apr
-                                      ON apr.debit_move_id = l.id
-                                   WHERE l.move_id = m.id
-                                     AND l.display_type = 'payment_term')
-                       END AS paid_date
+                            THEN rec.paid_date END AS paid_date
                   FROM account_move m
                   JOIN res_company c ON c.id = m.company_id
+                  -- One hash join over all settlements, not a lookup per row.
+                  LEFT JOIN (
+                        SELECT l.move_id, MAX(apr.max_date) AS paid_date
+                          FROM account_move_line l
+                          JOIN account_partial_reconcile apr
+                            ON apr.debit_move_id = l.id
+                         WHERE l.display_type = 'payment_term'
+                         GROUP BY l.move_id
+                  ) rec ON rec.move_id = m.id
                  WHERE m.move_type = 'out_invoice' AND m.state = 'posted'
             ), classified AS (
                 SELECT inv.*,
