@@ -8,9 +8,8 @@ from . import paycrm_reminder_policy
 from . import paycrm_reminder_dispatch
 from . import paycrm_reminder_stage
 from . import paycrm_reminder_log
-from . import res_partner_profile
-from . import res_partner_profile_figures
-from . import res_partner_profile_rating
+from . import paycrm_profile
+from . import paycrm_profile_rating
 from . import account_partial_reconcile
 from . import paycrm_event
 from . import paycrm_booking

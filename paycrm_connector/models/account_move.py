@@ -209,7 +209,7 @@ class AccountMove(models.Model):
     @api.model
     def _paycrm_touch_profiles(self, moves):
         customer_moves = moves.filtered(lambda m: m.move_type in CUSTOMER_MOVE_TYPES)
-        self.env["res.partner"]._paycrm_profile_touch(
+        self.env["paycrm.profile"]._paycrm_profile_touch(
             customer_moves.commercial_partner_id.ids
         )
 

@@ -32,6 +32,6 @@ class AccountPartialReconcile(models.Model):
         receivable = lines.filtered(
             lambda line: line.account_type == "asset_receivable"
         )
-        self.env["res.partner"]._paycrm_profile_touch(
+        self.env["paycrm.profile"]._paycrm_profile_touch(
             receivable.move_id.commercial_partner_id.ids
         )

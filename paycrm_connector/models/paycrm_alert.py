@@ -184,7 +184,7 @@ class PaycrmAlert(models.Model):
             )
         )
         rows = self.env.cr.fetchall()
-        min_history = self.env["res.partner"]._paycrm_profile_settings()[
+        min_history = self.env["paycrm.profile"]._paycrm_profile_settings()[
             "profile_min_history"
         ]
         wanted = set(pay_move_ids)

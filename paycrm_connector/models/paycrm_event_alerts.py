@@ -44,7 +44,7 @@ class PaycrmEvent(models.Model):
         if vals.get("state") == "done":
             self.env["paycrm.alert"]._paycrm_alert_touch("events", self.ids)
             # Failed attempts and preferred gateway live on the profile.
-            self.env["res.partner"]._paycrm_profile_touch(
+            self.env["paycrm.profile"]._paycrm_profile_touch(
                 self.invoice_id.commercial_partner_id.ids
             )
         return res

@@ -64,7 +64,7 @@ class PaycrmReminderLog(models.Model):
 
     def _paycrm_touch_profiles(self):
         # sudo: the invoice's customer only, to queue its profile recompute.
-        self.env["res.partner"]._paycrm_profile_touch(
+        self.env["paycrm.profile"]._paycrm_profile_touch(
             self.sudo().invoice_id.commercial_partner_id.ids
         )
 

@@ -14,7 +14,7 @@ class PaycrmDsoAnalysis(models.Model):
     currency_id = fields.Many2one("res.currency", readonly=True)
     date = fields.Date(string="Month End", readonly=True)
     receivable = fields.Monetary(
-        string="Receivable", aggregator="avg", readonly=True,
+        aggregator="avg", readonly=True,
         help="Open customer invoices at that date (invoiced minus settled).",
     )  # fmt: skip
     sales_90 = fields.Monetary(

@@ -19,7 +19,7 @@ class PaycrmInvoiceAnalysis(models.Model):
     _order = "due_date desc"
     _rec_name = "invoice_id"
 
-    invoice_id = fields.Many2one("account.move", string="Invoice", readonly=True)
+    invoice_id = fields.Many2one("account.move", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
@@ -32,7 +32,6 @@ class PaycrmInvoiceAnalysis(models.Model):
     amount_residual = fields.Monetary(string="Open", readonly=True)
     days_to_pay = fields.Integer(string="Days to Pay", aggregator="avg", readonly=True)
     days_late = fields.Integer(
-        string="Days Late",
         aggregator="avg",
         readonly=True,
         help="Paid invoices: max(0, payment date - due date).",

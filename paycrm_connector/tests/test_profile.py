@@ -88,7 +88,7 @@ class TestPaymentProfile(InsightsCommon):
     def test_rating_thresholds_are_settings(self):
         self._history()
         self.env["res.config.settings"].create({"paycrm_risk_c_on_time": 20}).execute()
-        self.env["res.partner"]._cron_paycrm_recompute_profiles()
+        self.env["paycrm.profile"]._cron_paycrm_recompute_profiles()
         self.assertEqual(self.customer.paycrm_risk_rating, "B")
         self.assertIn(
             "Pays 10.0 days late on average (over 3)", self.customer.paycrm_risk_reasons
@@ -165,7 +165,7 @@ class TestPaymentProfile(InsightsCommon):
         self.assertFalse(contact.paycrm_risk_rating)
 
     def test_partner_without_invoices_has_no_rating(self):
-        self.env["res.partner"]._cron_paycrm_recompute_profiles()
+        self.env["paycrm.profile"]._cron_paycrm_recompute_profiles()
         self.customer._paycrm_recompute_profiles()
         self.assertFalse(self.customer.paycrm_risk_rating)
         self.assertEqual(self.customer.paycrm_dso, 0.0)

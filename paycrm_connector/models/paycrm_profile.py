@@ -1,6 +1,13 @@
-"""Payment profile figures: set-based SQL over invoices, partials, reminder logs
-and gateway events, a batch of partners per query (see res_partner_profile.py)."""
+"""Customer payment profiles: what triggers a recompute and the figures.
 
+Nothing is computed on read. Payments, credit notes, posting, reminder logs and
+gateway events queue their customer; one recompute runs just before COMMIT,
+and a nightly cron refreshes everyone (the 12-month and overdue windows move
+with the calendar). Figures come from a few set-based SQL queries per batch of
+customers; the rating is ``paycrm.profile.rating``.
+"""
+
+import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -8,26 +15,92 @@ from odoo.tools import SQL
 
 from .. import const
 
+_logger = logging.getLogger(__name__)
+
 PROFILE_BATCH = 1000
+PRECOMMIT_KEY = "paycrm.profile_partner_ids"
 
 
-class ResPartner(models.Model):
-    _inherit = "res.partner"
+class PaycrmProfile(models.AbstractModel):
+    _name = "paycrm.profile"
+    _description = "Customer Payment Profile Engine"
 
-    # Computation ------------------------------------------------------------
+    # Triggers ---------------------------------------------------------------
 
-    def _paycrm_recompute_profiles(self):
+    @api.model
+    def _paycrm_profile_touch(self, partner_ids):
+        """Queue the commercial partners of ``partner_ids`` for one recompute
+        just before the transaction commits (a batch of payments registers
+        hundreds of partials: the profile is recomputed once, not per line)."""
+        ids = {pid for pid in partner_ids if pid}
+        if not ids:
+            return
+        data = self.env.cr.precommit.data
+        queued = data.get(PRECOMMIT_KEY)
+        if queued is None:
+            queued = data[PRECOMMIT_KEY] = set()
+            self.env.cr.precommit.add(self._paycrm_profile_flush_queue)
+        queued.update(ids)
+
+    @api.model
+    def _paycrm_profile_flush_queue(self):
+        ids = self.env.cr.precommit.data.pop(PRECOMMIT_KEY, set())
+        # sudo: the trigger runs as whoever paid or posted; the profile is
+        # derived data that user may not be allowed to write on the contact.
+        partners = self.env["res.partner"].sudo().browse(ids).exists()
+        try:
+            with self.env.cr.savepoint():
+                self._paycrm_recompute(partners)
+                # Called after the main flush, just before COMMIT: flush our writes.
+                self.env.flush_all()
+        except Exception:  # noqa: BLE001 - derived data must never undo a payment
+            _logger.exception("paycrm profiles: recompute failed, nightly cron retries")
+
+    @api.model
+    def _cron_paycrm_recompute_profiles(self):
+        """Nightly: every customer with invoices, since 'overdue' and the
+        12-month windows move with the calendar even when no record changes."""
+        self.env.cr.execute(
+            SQL(
+                """SELECT DISTINCT commercial_partner_id FROM account_move
+                    WHERE move_type = 'out_invoice' AND state = 'posted'"""
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        self.env["paycrm.reminder.log"]._paycrm_credit_payments()
+        for start in range(0, len(ids), PROFILE_BATCH):
+            self._paycrm_recompute(
+                self.env["res.partner"].browse(ids[start : start + PROFILE_BATCH])
+            )
+            self.env["ir.cron"]._notify_progress(
+                done=min(start + PROFILE_BATCH, len(ids)),
+                remaining=max(len(ids) - start - PROFILE_BATCH, 0),
+            )
+        # Predicted dates of open invoices are clamped to today: refresh them.
+        moves = self.env["account.move"].search(
+            [
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ]
+        )
+        self.env.add_to_compute(moves._fields["paycrm_predicted_pay_date"], moves)
+        self.env.flush_all()
+
+    @api.model
+    def _paycrm_recompute(self, partners):
         """Recompute the payment profile of these (commercial) partners.
 
         Three set-based queries per batch of partners (invoice figures, reminder
         figures, company-wide lateness), then one write per partner."""
-        partners = self.commercial_partner_id
+        partners = partners.commercial_partner_id
         if not partners:
             return
         today = fields.Date.context_today(self)
         settings = self._paycrm_profile_settings()
         company_delay = self._paycrm_company_delay(today)
         currency = self.env.company.currency_id
+        rating = self.env["paycrm.profile.rating"]
         for start in range(0, len(partners), PROFILE_BATCH):
             batch = partners[start : start + PROFILE_BATCH]
             figures = self._paycrm_profile_figures(batch.ids, today)
@@ -37,7 +110,7 @@ class ResPartner(models.Model):
                 row = figures.get(partner.id, {})
                 sent, credited = reminders.get(partner.id, (0, 0))
                 failed, preferred = gateways.get(partner.id, (0, False))
-                vals = partner._paycrm_profile_values(row, settings, company_delay)
+                vals = rating._paycrm_profile_values(row, settings, company_delay)
                 vals.update(
                     paycrm_profile_currency_id=currency.id,
                     paycrm_reminder_count_12m=sent,

@@ -1,12 +1,13 @@
-"""Payment profile values: DSO countback and the A-D risk rating with reasons."""
+"""Payment profile values: DSO countback and the A-D rating with its reasons."""
 
 from odoo import _, api, models
 
 from .. import const
 
 
-class ResPartner(models.Model):
-    _inherit = "res.partner"
+class PaycrmProfileRating(models.AbstractModel):
+    _name = "paycrm.profile.rating"
+    _description = "Customer Payment Rating"
 
     @staticmethod
     def _paycrm_dso(receivable, sales):
@@ -22,8 +23,8 @@ class ResPartner(models.Model):
             days += const.DSO_PERIOD_DAYS
         return days
 
+    @api.model
     def _paycrm_profile_values(self, row, settings, company_delay):
-        self.ensure_one()
         paid_count = row.get("paid_count") or 0
         due_count = row.get("due_count") or 0
         own_history = paid_count >= settings["profile_min_history"]
