@@ -7,7 +7,7 @@ export PYTHON ODOO PAYCRM_DB
 STAMP := .odoo/requirements.stamp
 BENCHES := $(sort $(wildcard bench/bench_*.py))
 
-.PHONY: install pip-deps run test lint bench clean bench-reminders bench-insights
+.PHONY: install pip-deps run test lint bench clean bench-reminders bench-links bench-webhooks bench-insights
 
 ## install: system packages, Odoo 18, Python deps, .odoo/odoo.conf
 install:
@@ -44,6 +44,10 @@ else
 	@set -e; for b in $(BENCHES); do setup/bench.sh $$b; done
 endif
 
+## bench-links: payment-link benchmark (send 1,000 links; click -> 303 overhead)
+bench-links: install
+	@setup/bench.sh bench/bench_links.py
+
 ## clean: drop leftover paycrm_test_* databases and remove .odoo/
 clean:
 	@for db in $$(psql -h $${PGHOST:-127.0.0.1} -p $${PGPORT:-5432} -d postgres -tAc \
@@ -55,6 +59,10 @@ clean:
 ## bench-reminders: reminder preview/run at 1k and 10k invoices (SIZES=1000 to shorten)
 bench-reminders: install
 	@setup/bench.sh bench/bench_reminders.py --sizes $${SIZES:-1000,10000}
+
+## bench-webhooks: webhook ack/ingest/processing vs Odoo's payment_stripe (SIZES=1000 to shorten)
+bench-webhooks: install
+	@setup/bench.sh bench/bench_webhooks.py --sizes $${SIZES:-1000,10000}
 
 ## bench-insights: profiles, partner form, analysis views at 200/5k and 2k/50k (SIZES=200:5000 to shorten)
 bench-insights: install

@@ -41,6 +41,11 @@ def environment(commit=True):
             cr.rollback()
 
 
+# ``python3 -m odoo`` through a launcher that parks the websocket process
+# (see odoo_launch.py): ``-m odoo`` alone makes ``--workers`` respawn a broken one.
+ODOO_CMD = [sys.executable, os.path.join(os.path.dirname(__file__), "odoo_launch.py")]
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -50,7 +55,13 @@ def free_port():
 class OdooServer:
     """``python3 -m odoo`` serving the bench database on a free loopback port."""
 
-    def __init__(self, workers=2, extra_args=(), log_path=None):
+    def __init__(
+        self, workers=2, extra_args=(), log_path=None, db=None, config_path=None
+    ):
+        # db / config_path: for callers outside setup/bench.sh (the end-to-end
+        # test serves the pytest-odoo database with its configuration file).
+        self.db = db or DB
+        self.config_path = config_path or os.environ["ODOO_RC"]
         self.port = free_port()
         self.workers = workers
         self.extra_args = list(extra_args)
@@ -66,10 +77,12 @@ class OdooServer:
     def start(self, timeout=120):
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         args = [
-            sys.executable, "-m", "odoo",
-            "-c", os.environ["ODOO_RC"],
-            "-d", DB, f"--db-filter=^{DB}$",
+            *ODOO_CMD,
+            "-c", self.config_path,
+            "-d", self.db, f"--db-filter=^{self.db}$",
             "--http-interface=127.0.0.1", f"--http-port={self.port}",
+            # Its own websocket port too: 8072 may be taken by another server.
+            f"--gevent-port={free_port()}",
             f"--workers={self.workers}", "--max-cron-threads=1",
             "--log-level=warn", f"--logfile={self.log_path}",
             "--limit-time-real=600", "--limit-time-cpu=600",
@@ -84,10 +97,19 @@ class OdooServer:
             except requests.RequestException:
                 pass
             if self.process.poll() is not None:
-                raise RuntimeError(f"Odoo exited early, see {self.log_path}")
+                raise RuntimeError(
+                    f"Odoo exited early, see {self.log_path}:\n{self.log_tail()}"
+                )
             time.sleep(0.3)
         self.stop()
         raise RuntimeError(f"Odoo did not answer within {timeout} s")
+
+    def log_tail(self, lines=30):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as log:
+                return "".join(log.readlines()[-lines:])
+        except OSError:
+            return ""
 
     def stop(self):
         if self.process and self.process.poll() is None:

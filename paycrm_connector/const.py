@@ -204,3 +204,24 @@ BOOKED_KINDS = {
     "payout_paid",
     "payout_failed",
 }
+
+# Payment link sessions (paycrm.link): one row per hosted checkout session.
+LINK_SESSION_STATES = [
+    ("open", "Open"),
+    ("closing", "To Expire"),
+    ("paid", "Paid"),
+    ("expired", "Expired"),
+]
+# A session this close to its expiry is not handed out again: the customer
+# needs time to fill in the gateway's form.
+LINK_REUSE_MARGIN_MINUTES = 15
+# Expiring a stale session at the gateway is retried by cron this many times.
+LINK_EXPIRE_MAX_TRIES = 8
+# Timeout of the demo hosted page's webhook POST to this same server.
+DEMO_WEBHOOK_TIMEOUT = 10
+LINK_CHANNELS = [
+    ("email", "Email"),
+    ("sms", "SMS"),
+    ("email_sms", "Email and SMS"),
+    ("copy", "Copy the link"),
+]

@@ -1,10 +1,14 @@
 """Stripe through the official SDK: one ``StripeClient`` per gateway record."""
 
+import time
+
 import stripe as stripe_sdk
 
+from .. import const
 from ..const import STRIPE_EVENT_KINDS
 from . import signature
 from .base import (
+    CheckoutSession,
     GatewayAdapter,
     GatewayAuthError,
     GatewayRefused,
@@ -95,6 +99,68 @@ class StripeAdapter(GatewayAdapter):
                 self.client.v1.customers.create, params=params, options=options
             )
         return result.id
+
+    # ------------------------------------------------------------ checkout
+
+    def create_checkout(self, request):
+        metadata = {key: str(value) for key, value in request.metadata.items()}
+        params = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": request.amount_minor,
+                        "product_data": {"name": request.invoice_name},
+                    },
+                }
+            ],
+            "client_reference_id": str(request.invoice_id),
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            "expires_at": self.clamp_expiry(request.expires_at),
+        }
+        if request.description:
+            params["payment_intent_data"]["description"] = request.description
+        if request.customer_ref:
+            params["customer"] = request.customer_ref
+        elif request.customer_email:
+            params["customer_email"] = request.customer_email
+        session = self._call(
+            self.client.v1.checkout.sessions.create,
+            params=params,
+            options={"idempotency_key": request.idempotency_key},
+        )
+        return CheckoutSession(
+            session_id=session.id,
+            url=session.url,
+            amount_minor=session.amount_total,
+            currency=(session.currency or request.currency).upper(),
+            expires_at=session.expires_at,
+            status=session.status or "open",
+        )
+
+    @staticmethod
+    def clamp_expiry(expires_at, now=None):
+        """Keep ``expires_at`` inside Stripe's 30 min - 24 h window (with slack)."""
+        now = int(time.time()) if now is None else now
+        # A minute of slack each side: Stripe measures from its own clock.
+        low = now + int(const.STRIPE_SESSION_MIN_HOURS * 3600) + 60
+        high = now + int(const.STRIPE_SESSION_MAX_HOURS * 3600) - 60
+        return max(low, min(high, int(expires_at)))
+
+    def expire_checkout(self, session_id):
+        return self._call(self._expire, session_id)
+
+    def _expire(self, session_id):
+        try:
+            return self.client.v1.checkout.sessions.expire(session_id).status
+        except stripe_sdk.InvalidRequestError:
+            # Already complete, already expired or unknown: nothing is left open.
+            return "gone"
 
     # -- webhooks ------------------------------------------------------------
 

@@ -16,3 +16,4 @@ from . import paycrm_booking
 from . import paycrm_booking_dispute
 from . import paycrm_alert
 from . import paycrm_event_alerts
+from . import paycrm_link

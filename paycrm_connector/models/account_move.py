@@ -1,9 +1,18 @@
+import logging
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import consteq, format_amount
+from odoo.tools.misc import hmac as odoo_hmac
 
 from .. import const
+from ..gateways import GatewayError
+
+_logger = logging.getLogger(__name__)
+
+AMOUNT_SCOPE = "paycrm-link-amount"
 
 CUSTOMER_MOVE_TYPES = ("out_invoice", "out_refund")
 
@@ -130,6 +139,31 @@ class AccountMove(models.Model):
             "context": {"default_invoice_id": self.id},
         }
 
+    paycrm_link_ids = fields.One2many(
+        "paycrm.link",
+        "move_id",
+        string="Checkout Sessions",
+        groups="paycrm_connector.group_paycrm_user",
+    )
+    paycrm_link_last_opened = fields.Datetime(
+        string="Link Last Opened",
+        readonly=True,
+        copy=False,
+        groups="paycrm_connector.group_paycrm_user",
+    )
+    paycrm_link_expires_at = fields.Datetime(
+        string="Session Expiry",
+        compute="_compute_paycrm_link_session",
+        groups="paycrm_connector.group_paycrm_user",
+        help="When the current hosted checkout session ends; the stable link "
+        "then opens a new one.",
+    )
+    paycrm_link_session_count = fields.Integer(
+        string="Sessions",
+        compute="_compute_paycrm_link_session",
+        groups="paycrm_connector.group_paycrm_user",
+    )
+
     @api.depends(
         "move_type",
         "state",
@@ -193,16 +227,16 @@ class AccountMove(models.Model):
         # Every posted customer invoice carries its stable pay link from now on.
         for move in posted.filtered(lambda m: m.move_type == "out_invoice"):
             move._portal_ensure_token()
+        # sudo: whoever may post an invoice may send its link on post, even
+        # without the connector group that guards the link fields.
+        posted.sudo().filtered(
+            lambda m: m.company_id.paycrm_send_link_on_post and m._paycrm_is_payable()
+        )._paycrm_send_link(channel="email")
         self._paycrm_touch_profiles(posted)
         return posted
 
     def button_draft(self):
         res = super().button_draft()
-        self._paycrm_touch_profiles(self)
-        return res
-
-    def button_cancel(self):
-        res = super().button_cancel()
         self._paycrm_touch_profiles(self)
         return res
 
@@ -289,21 +323,7 @@ class AccountMove(models.Model):
             )
             for key in stats:
                 stats[key] += result[key]
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": _("Reminders"),
-                "message": _(
-                    "%(sent)s customers reminded, %(failed)s failed, "
-                    "%(skipped)s skipped.",
-                    sent=stats["sent"],
-                    failed=stats["failed"],
-                    skipped=stats["skipped"],
-                ),
-                "type": "warning" if stats["failed"] else "success",
-            },
-        }
+        return self.env["paycrm.reminder.policy"]._paycrm_run_notification(stats)
 
     def action_paycrm_promise(self):
         return {
@@ -334,3 +354,215 @@ class AccountMove(models.Model):
             }
             for move in self
         ]
+
+    # ------------------------------------------------------------ payment links
+
+    @api.depends("paycrm_link_ids.state", "paycrm_link_ids.expires_at")
+    def _compute_paycrm_link_session(self):
+        for move in self:
+            links = move.paycrm_link_ids
+            open_links = links.filtered(lambda lnk: lnk.state == "open")
+            move.paycrm_link_expires_at = max(
+                open_links.mapped("expires_at"), default=False
+            )
+            move.paycrm_link_session_count = len(links)
+
+    # ------------------------------------------------------------------ URLs
+
+    def _paycrm_amount_signature(self, amount_minor):
+        # sudo: the HMAC key is the database secret, readable by superuser only.
+        return odoo_hmac(self.env(su=True), AMOUNT_SCOPE, (self.id, int(amount_minor)))
+
+    def _paycrm_check_amount_signature(self, amount_minor, signature):
+        return bool(signature) and consteq(
+            self._paycrm_amount_signature(amount_minor), str(signature)
+        )
+
+    def _paycrm_pay_url(self, amount=None, base_url=None):
+        """Stable pay URL; a partial ``amount`` rides along, signed."""
+        self.ensure_one()
+        token = self._portal_ensure_token()
+        base_url = (base_url or self.get_base_url()).rstrip("/")
+        url = f"{base_url}/paycrm/pay/{self.id}/{token}"
+        if (
+            amount is not None
+            and self.currency_id.compare_amounts(amount, self.amount_residual) < 0
+        ):
+            minor = self.env["paycrm.link"]._paycrm_minor(self.currency_id, amount)
+            query = {"amount": minor, "sig": self._paycrm_amount_signature(minor)}
+            url = f"{url}?{urlencode(query)}"
+        return url
+
+    def _paycrm_is_payable(self):
+        self.ensure_one()
+        gateway = self.paycrm_gateway_id
+        return bool(
+            self.move_type == "out_invoice"
+            and self.state == "posted"
+            and gateway
+            and gateway.state != "disabled"
+            and self.currency_id.compare_amounts(self.amount_residual, 0) > 0
+        )
+
+    # ------------------------------------------------------------- mail layout
+
+    def _notify_by_email_prepare_rendering_context(
+        self,
+        message,
+        msg_vals=False,
+        model_description=False,
+        force_email_company=False,
+        force_email_lang=False,
+    ):
+        render_context = super()._notify_by_email_prepare_rendering_context(
+            message,
+            msg_vals,
+            model_description=model_description,
+            force_email_company=force_email_company,
+            force_email_lang=force_email_lang,
+        )
+        # sudo: the layout is rendered for any author (portal users included);
+        # the pay URL only carries the invoice's own portal token.
+        move = self.sudo()
+        if len(move) == 1 and move._paycrm_is_payable():
+            render_context["paycrm_pay_url"] = move._paycrm_pay_url()
+        return render_context
+
+    # ---------------------------------------------------------------- sending
+
+    def _paycrm_send_link(self, channel="email", amount=None, message=None):
+        """Send the stable link of each invoice by ``channel``; no gateway call.
+
+        Emails go out as one batch-rendered mailing (one logged message per
+        invoice in its chatter); SMS through Odoo's ``sms`` module to the E.164
+        mobile. A channel a customer cannot receive is skipped with a note on
+        the invoice. Returns the notes. ``amount`` (a deposit) needs one invoice.
+        """
+        unpayable = self.filtered(lambda m: not m._paycrm_is_payable())
+        if unpayable:
+            raise UserError(
+                _(
+                    "%(invoices)s has no payment link: it must be a posted customer "
+                    "invoice with an amount due and an enabled payment gateway.",
+                    invoices=", ".join(unpayable.mapped("display_name")),
+                )
+            )
+        if amount is not None:
+            self.ensure_one()
+        skipped = {}
+        if channel in ("email", "email_sms"):
+            no_email = self.filtered(lambda m: not m.partner_id.email)
+            for move in no_email:
+                skipped[move] = [
+                    _(
+                        "Email skipped: %(partner)s has no email address.",
+                        partner=move.partner_id.display_name,
+                    )
+                ]
+            (self - no_email)._paycrm_mail_links(amount, message)
+        if channel in ("sms", "email_sms"):
+            for move in self:
+                partner = move.partner_id
+                if partner.paycrm_mobile_e164:
+                    move._message_sms(
+                        move._paycrm_sms_body(move._paycrm_pay_url(amount), message),
+                        partner_ids=partner.ids,
+                        sms_pid_to_number={partner.id: partner.paycrm_mobile_e164},
+                    )
+                    continue
+                skipped.setdefault(move, []).append(
+                    _(
+                        "SMS skipped: %(partner)s has no valid mobile number. "
+                        "%(warning)s",
+                        partner=partner.display_name,
+                        warning=partner.paycrm_phone_warning or "",
+                    )
+                )
+        for move, notes in skipped.items():
+            move.message_post(body=" ".join(notes), subtype_xmlid="mail.mt_note")
+        return [note for notes in skipped.values() for note in notes]
+
+    def _paycrm_mail_links(self, amount=None, message=None):
+        if not self:
+            return
+        template = self.env.ref("paycrm_connector.mail_template_paycrm_payment_link")
+        context = {"paycrm_link_message": message or ""}
+        if len(self) == 1:
+            context["paycrm_link_url"] = self._paycrm_pay_url(amount)
+        else:
+            # Tokens first, in one go: the template reads paycrm_link_url.
+            for move in self.filtered(lambda m: not m.access_token):
+                move._portal_ensure_token()
+        composer = (
+            self.env["mail.compose.message"]
+            .with_context(**context)
+            .create(
+                {
+                    "composition_mode": "mass_mail",
+                    "model": self._name,
+                    "res_ids": self.ids,
+                    "template_id": template.id,
+                    "subtype_id": self.env.ref("mail.mt_comment").id,
+                    "auto_delete_keep_log": True,
+                }
+            )
+        )
+        composer._action_send_mail()
+
+    def _paycrm_sms_body(self, url, message=None):
+        body = _(
+            "%(company)s: invoice %(invoice)s, %(amount)s due. Pay online: %(url)s",
+            company=self.company_id.name,
+            invoice=self.name,
+            amount=format_amount(self.env, self.amount_residual, self.currency_id),
+            url=url,
+        )
+        return f"{message}\n{body}" if message else body
+
+    # ------------------------------------------------------- low-code actions
+
+    def action_paycrm_send_link(self):
+        """Open the Send payment link wizard for the selected invoices."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Send Payment Link"),
+            "res_model": "paycrm.link.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": "account.move", "active_ids": self.ids},
+        }
+
+    def _paycrm_action_send_link(self, channel="email"):
+        """Server action entry point (Automation Rules): send, skipping what
+        cannot be paid online instead of failing the whole batch."""
+        self.filtered(lambda m: m._paycrm_is_payable())._paycrm_send_link(channel)
+        return True
+
+    def _paycrm_action_create_link(self):
+        """Server action entry point: open a hosted session now (for staff who
+        want the gateway URL itself, e.g. for a phone call)."""
+        link_model = self.env["paycrm.link"]
+        links = link_model
+        for move in self:
+            try:
+                links |= link_model._paycrm_checkout_for(move)[0]
+            except GatewayError as exc:
+                raise UserError(
+                    _(
+                        "%(gateway)s could not open a checkout for %(invoice)s: "
+                        "%(reason)s",
+                        gateway=move.paycrm_gateway_id.name,
+                        invoice=move.display_name,
+                        reason=str(exc),
+                    )
+                ) from exc
+        return links
+
+    # ------------------------------------------------------------- lifecycle
+
+    def button_cancel(self):
+        result = super().button_cancel()
+        # sudo: cancelling needs no right on the technical link table.
+        self.env["paycrm.link"].sudo()._paycrm_queue_finished_invoices(self)
+        self._paycrm_touch_profiles(self)
+        return result

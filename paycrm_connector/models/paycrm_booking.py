@@ -259,6 +259,10 @@ class PaycrmBooking(models.AbstractModel):
         )
         # Credit the reminder that preceded this payment (reminder effectiveness).
         self.env["paycrm.reminder.log"]._paycrm_credit_payments(invoice)
+        if norm.session_ref:
+            self.env["paycrm.link"]._paycrm_mark_paid(
+                norm.session_ref, event.gateway_id
+            )
         if currency.compare_amounts(amount, residual) > 0:
             self._paycrm_activity(
                 invoice,

@@ -79,22 +79,27 @@ class PaycrmReminderPolicy(models.Model):
 
     def action_paycrm_run_now(self):
         self.ensure_one()
-        stats = self._paycrm_run()
+        return self._paycrm_run_notification(self._paycrm_run(), close=True)
+
+    @api.model
+    def _paycrm_run_notification(self, stats, close=False):
+        """The toast shown after a manual run, from ``_paycrm_run`` stats."""
+        params = {
+            "title": _("Reminders"),
+            "message": _(
+                "%(sent)s customers reminded, %(failed)s failed, %(skipped)s skipped.",
+                sent=stats["sent"],
+                failed=stats["failed"],
+                skipped=stats["skipped"],
+            ),
+            "type": "warning" if stats["failed"] else "success",
+        }
+        if close:
+            params["next"] = {"type": "ir.actions.act_window_close"}
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {
-                "title": _("Reminders"),
-                "message": _(
-                    "%(sent)s customers reminded, %(failed)s failed, "
-                    "%(skipped)s skipped.",
-                    sent=stats["sent"],
-                    failed=stats["failed"],
-                    skipped=stats["skipped"],
-                ),
-                "type": "warning" if stats["failed"] else "success",
-                "next": {"type": "ir.actions.act_window_close"},
-            },
+            "params": params,
         }
 
     def action_paycrm_view_logs(self):

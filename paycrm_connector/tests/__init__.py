@@ -13,3 +13,7 @@ from . import test_webhook_processing
 from . import test_webhook_property
 from . import test_alert
 from . import test_audit
+from . import test_payment_link
+from . import test_payment_link_errors
+from . import test_payment_link_send
+from . import test_payment_link_demo

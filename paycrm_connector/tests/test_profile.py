@@ -169,3 +169,13 @@ class TestPaymentProfile(InsightsCommon):
         self.customer._paycrm_recompute_profiles()
         self.assertFalse(self.customer.paycrm_risk_rating)
         self.assertEqual(self.customer.paycrm_dso, 0.0)
+
+    def test_cancelled_invoice_leaves_the_profile(self):
+        invoice = self._invoice_on(400, "2024-06-01", "2024-06-20")
+        self._commit_hooks()
+        self.assertEqual(self.customer.paycrm_overdue_amount, 400.0)
+        invoice.button_draft()
+        invoice.button_cancel()
+        self._commit_hooks()
+        self.assertEqual(self.customer.paycrm_overdue_amount, 0.0)
+        self.assertFalse(self.customer.paycrm_risk_rating)

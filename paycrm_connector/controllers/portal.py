@@ -1,0 +1,310 @@
+"""Customer-facing payment-link pages: the stable pay URL and the demo hosted page.
+
+Every route is public and answers a page, never a traceback: a wrong token is a
+404, a gateway failure a 503 page with a retry button.
+"""
+
+import logging
+import threading
+
+import requests
+from werkzeug.exceptions import NotFound
+
+from odoo import fields, http
+from odoo.exceptions import UserError
+from odoo.http import request
+from odoo.tools import consteq
+
+from .. import const
+from ..gateways import DemoAdapter, GatewayError, GatewayUnreachable
+
+_logger = logging.getLogger(__name__)
+
+PAY_ROUTE = "/paycrm/pay/<int:invoice_id>/<string:access_token>"
+
+
+class PaycrmLinkController(http.Controller):
+    # ----------------------------------------------------------------- helpers
+
+    def _paycrm_invoice(self, invoice_id, access_token):
+        """The invoice (sudo) behind a stable URL, or 404.
+
+        sudo: the customer is anonymous; the portal access token in the URL is the
+        credential, compared in constant time so it cannot be guessed bytewise.
+        """
+        move = request.env["account.move"].sudo().browse(invoice_id).exists()
+        if (
+            not move
+            or move.move_type != "out_invoice"
+            or move.state == "draft"
+            or not move.access_token
+            or not consteq(move.access_token, access_token or "")
+        ):
+            raise NotFound()
+        return move
+
+    def _paycrm_page(self, move, title, message, status=200, retry_url=None, **values):
+        values = {
+            "title": title,
+            "message": message,
+            "move": move,
+            "company": move.company_id if move else request.env.company,
+            "retry_url": retry_url,
+            "portal_url": move.get_portal_url() if move else False,
+            **values,
+        }
+        return request.render(
+            "paycrm_connector.paycrm_link_page", values, status=status
+        )
+
+    def _paycrm_paid_page(self, move):
+        return self._paycrm_page(
+            move,
+            request.env._("Thank you"),
+            request.env._("Invoice %(invoice)s is paid. Thank you!", invoice=move.name),
+        )
+
+    # ------------------------------------------------------------- stable URL
+
+    @http.route(PAY_ROUTE, type="http", auth="public", methods=["GET"], sitemap=False)
+    def paycrm_pay(self, invoice_id, access_token, amount=None, sig=None, **kwargs):
+        move = self._paycrm_invoice(invoice_id, access_token)
+        state = move.paycrm_link_state
+        if state == "paid":
+            return self._paycrm_paid_page(move)
+        if state == "cancelled":
+            return self._paycrm_page(
+                move,
+                request.env._("Invoice cancelled"),
+                request.env._(
+                    "Invoice %(invoice)s was cancelled: there is nothing to pay. "
+                    "Contact %(company)s if this looks wrong.",
+                    invoice=move.name,
+                    company=move.company_id.name,
+                ),
+            )
+        partial = None
+        if amount:
+            if not (
+                amount.isdigit() and move._paycrm_check_amount_signature(amount, sig)
+            ):
+                raise NotFound()
+            partial = float(
+                request.env["paycrm.link"]._paycrm_from_minor(
+                    move.currency_id, int(amount)
+                )
+            )
+        stable_url = request.httprequest.url
+        try:
+            link, _created = (
+                request.env["paycrm.link"]
+                .sudo()
+                ._paycrm_checkout_for(
+                    move, base_url=request.httprequest.host_url, amount=partial
+                )
+            )
+        except GatewayError as exc:
+            _logger.warning(
+                "paycrm pay link for invoice %s: gateway %s failed: %s",
+                move.id,
+                move.paycrm_gateway_id.id,
+                exc.kind,
+            )
+            move.message_post(
+                body=request.env._(
+                    "A customer could not open the payment page: %(gateway)s said "
+                    "“%(reason)s”.",
+                    gateway=move.paycrm_gateway_id.name,
+                    reason=str(exc),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+            transient = isinstance(exc, GatewayUnreachable)
+            return self._paycrm_page(
+                move,
+                request.env._("Payment page unavailable"),
+                request.env._(
+                    "The payment service is not answering right now. Please try "
+                    "again in a moment; nothing was charged."
+                )
+                if transient
+                else request.env._(
+                    "Online payment is not available for this invoice. %(company)s "
+                    "has been notified; nothing was charged.",
+                    company=move.company_id.name,
+                ),
+                status=503,
+                retry_url=stable_url if transient else None,
+            )
+        except UserError:
+            # Nothing to pay online (no gateway, zero residual): say so plainly.
+            if move.currency_id.compare_amounts(move.amount_residual, 0) <= 0:
+                return self._paycrm_paid_page(move)
+            return self._paycrm_page(
+                move,
+                request.env._("Online payment unavailable"),
+                request.env._(
+                    "Invoice %(invoice)s cannot be paid online. Please contact "
+                    "%(company)s.",
+                    invoice=move.name,
+                    company=move.company_id.name,
+                ),
+                status=404,
+            )
+        return request.redirect(link.url, code=303, local=False)
+
+    @http.route(
+        f"{PAY_ROUTE}/done", type="http", auth="public", methods=["GET"], sitemap=False
+    )
+    def paycrm_pay_done(self, invoice_id, access_token, **kwargs):
+        move = self._paycrm_invoice(invoice_id, access_token)
+        if move.paycrm_link_state == "paid":
+            return self._paycrm_paid_page(move)
+        return self._paycrm_page(
+            move,
+            request.env._("Thank you"),
+            request.env._(
+                "Your payment for invoice %(invoice)s is being confirmed. You will "
+                "receive a receipt by email.",
+                invoice=move.name,
+            ),
+            refresh=True,
+        )
+
+    @http.route(
+        f"{PAY_ROUTE}/cancel",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        sitemap=False,
+    )
+    def paycrm_pay_cancel(self, invoice_id, access_token, **kwargs):
+        move = self._paycrm_invoice(invoice_id, access_token)
+        return self._paycrm_page(
+            move,
+            request.env._("Payment not completed"),
+            request.env._(
+                "The payment for invoice %(invoice)s was not completed.",
+                invoice=move.name,
+            ),
+            retry_url=move.sudo()._paycrm_pay_url(
+                base_url=request.httprequest.host_url
+            ),
+        )
+
+    # --------------------------------------------------------- demo hosted page
+
+    def _paycrm_demo_link(self, session_ref):
+        # sudo: the demo page is the "gateway" and is public; the unguessable
+        # session id is its credential, as on a real hosted checkout.
+        link = (
+            request.env["paycrm.link"]
+            .sudo()
+            .search(
+                [
+                    ("session_ref", "=", session_ref),
+                    ("gateway_id.provider", "=", "demo"),
+                ],
+                limit=1,
+            )
+        )
+        if not link:
+            raise NotFound()
+        return link
+
+    @http.route(
+        "/paycrm/demo/checkout/<string:session_ref>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        sitemap=False,
+    )
+    def paycrm_demo_checkout(self, session_ref, **kwargs):
+        link = self._paycrm_demo_link(session_ref)
+        move = link.move_id
+        if link.state != "open" or link.expires_at <= fields.Datetime.now():
+            return self._paycrm_page(
+                move,
+                request.env._("Checkout expired"),
+                request.env._("This checkout session has expired."),
+                status=410,
+                retry_url=move._paycrm_pay_url(base_url=request.httprequest.host_url),
+            )
+        return request.render(
+            "paycrm_connector.paycrm_demo_checkout_page", {"link": link}
+        )
+
+    @http.route(
+        "/paycrm/demo/checkout/<string:session_ref>/submit",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        sitemap=False,
+    )
+    def paycrm_demo_submit(self, session_ref, outcome="pay", **kwargs):
+        link = self._paycrm_demo_link(session_ref)
+        move = link.move_id
+        token = move.access_token
+        base = request.httprequest.host_url.rstrip("/")
+        if link.state != "open":
+            return request.redirect(f"/paycrm/demo/checkout/{session_ref}", code=303)
+        paid = outcome == "pay"
+        adapter = DemoAdapter(link.gateway_id._paycrm_config())
+        event = adapter.build_event(
+            "payment.succeeded" if paid else "payment.failed",
+            adapter.payment_object(
+                session_ref,
+                link.amount_minor,
+                link.currency_id.name,
+                link._paycrm_metadata(),
+                paid=paid,
+            ),
+        )
+        payload = adapter.payload(event)
+        headers = {
+            "Content-Type": "application/json",
+            "Paycrm-Signature": adapter.sign(payload),
+        }
+        # Delivered from a thread after this request ends, as a real gateway
+        # delivers webhooks: the webhook request needs a database cursor of its
+        # own, and a single-worker server would otherwise wait on itself.
+        threading.Thread(
+            target=_deliver_demo_event,
+            args=(
+                f"{base}/paycrm/webhook/{link.gateway_id.id}",
+                payload,
+                headers,
+                event["id"],
+            ),
+            name=f"paycrm-demo-webhook-{session_ref}",
+            daemon=True,
+        ).start()
+        if paid:
+            return request.redirect(f"/paycrm/pay/{move.id}/{token}/done", code=303)
+        return self._paycrm_page(
+            move,
+            request.env._("Payment declined"),
+            request.env._(
+                "The card was declined and nothing was charged. You can try again."
+            ),
+            retry_url=f"/paycrm/demo/checkout/{session_ref}",
+        )
+
+
+def _deliver_demo_event(url, payload, headers, event_id):
+    """POST a signed demo event to our own webhook endpoint; log the outcome."""
+    try:
+        response = requests.post(
+            url, data=payload, headers=headers, timeout=const.DEMO_WEBHOOK_TIMEOUT
+        )
+    except requests.RequestException as exc:
+        _logger.warning("paycrm demo event %s: webhook POST failed: %s", event_id, exc)
+        return None
+    level = logging.INFO if response.ok else logging.WARNING
+    _logger.log(
+        level,
+        "paycrm demo event %s: webhook answered %s",
+        event_id,
+        response.status_code,
+    )
+    return response.status_code

@@ -1,0 +1,378 @@
+import dataclasses
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from .. import const
+from ..gateways import CheckoutRequest, GatewayError, get_adapter, money
+
+_logger = logging.getLogger(__name__)
+
+
+class PaycrmLink(models.Model):
+    """One hosted checkout session handed out behind an invoice's stable URL."""
+
+    _name = "paycrm.link"
+    _description = "Payment Link Session"
+    _order = "id desc"
+    _check_company_auto = True
+    _rec_name = "session_ref"
+
+    move_id = fields.Many2one(
+        "account.move",
+        string="Invoice",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
+    )
+    gateway_id = fields.Many2one(
+        "paycrm.gateway", required=True, ondelete="restrict", check_company=True
+    )
+    company_id = fields.Many2one(
+        related="move_id.company_id", store=True, index=True, precompute=True
+    )
+    partner_id = fields.Many2one(related="move_id.partner_id")
+    provider = fields.Selection(related="gateway_id.provider")
+    currency_id = fields.Many2one("res.currency", required=True)
+    amount = fields.Monetary(required=True)
+    amount_minor = fields.Integer(
+        required=True, help="Amount as the gateway sees it, in minor units."
+    )
+    session_ref = fields.Char(string="Session", readonly=True, copy=False)
+    url = fields.Char(string="Hosted Page", readonly=True, copy=False)
+    expires_at = fields.Datetime(readonly=True)
+    state = fields.Selection(
+        const.LINK_SESSION_STATES, required=True, default="open", index=True
+    )
+    attempt = fields.Integer(readonly=True, default=1)
+    open_count = fields.Integer(string="Clicks", readonly=True, default=0)
+    last_opened = fields.Datetime(readonly=True)
+    expire_tries = fields.Integer(readonly=True, default=0)
+    last_error = fields.Char(readonly=True)
+
+    _sql_constraints = [
+        (
+            "session_uniq",
+            "UNIQUE(gateway_id, session_ref)",
+            "A gateway session belongs to one payment link.",
+        ),
+        (
+            "amount_positive",
+            "CHECK(amount_minor > 0)",
+            "Links charge a positive amount.",
+        ),
+    ]
+
+    # ------------------------------------------------------------- checkout
+
+    @api.model
+    def _paycrm_minor(self, currency, amount):
+        exponent = money.stripe_exponent(currency.name, currency.decimal_places)
+        return money.to_minor(amount, exponent)
+
+    @api.model
+    def _paycrm_from_minor(self, currency, amount_minor):
+        exponent = money.stripe_exponent(currency.name, currency.decimal_places)
+        return money.from_minor(amount_minor, exponent)
+
+    @api.model
+    def _paycrm_lock_move(self, move):
+        """Lock the invoice row so parallel clicks hand out one session.
+
+        NOWAIT: a second click fails at once with LockNotAvailable and Odoo's
+        request retry (service.model.retrying) replays it in a fresh transaction,
+        which sees the winner's session. Touching the row also makes a click whose
+        snapshot predates the winner's commit fail with a serialization error
+        instead of creating a second session; raw SQL because the ORM write of
+        account.move runs its whole accounting check chain for one timestamp.
+        """
+        # log_exceptions=False: a lost race is expected, not a "bad query".
+        self.env.cr.execute(
+            SQL("SELECT id FROM account_move WHERE id = %s FOR UPDATE NOWAIT", move.id),
+            log_exceptions=False,
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_move SET paycrm_link_last_opened = "
+                "(now() AT TIME ZONE 'UTC') WHERE id = %s",
+                move.id,
+            )
+        )
+        move.invalidate_recordset(["paycrm_link_last_opened"])
+
+    @api.model
+    def _paycrm_check_payable(self, move, amount=None):
+        """Return ``(gateway, amount)`` or raise a UserError saying what to fix."""
+        if move.move_type != "out_invoice" or move.state != "posted":
+            raise UserError(
+                _(
+                    "%(invoice)s is not a posted customer invoice.",
+                    invoice=move.display_name,
+                )
+            )
+        gateway = move.paycrm_gateway_id
+        if (
+            not gateway
+            or gateway.state == "disabled"
+            or gateway.company_id != move.company_id
+        ):
+            raise UserError(
+                _(
+                    "No enabled payment gateway for %(company)s: choose one on the "
+                    "invoice or in the Invoicing settings.",
+                    company=move.company_id.name,
+                )
+            )
+        residual = move.amount_residual
+        if amount is None or move.currency_id.compare_amounts(amount, residual) > 0:
+            amount = residual
+        if move.currency_id.compare_amounts(amount, 0) <= 0:
+            raise UserError(
+                _("%(invoice)s has nothing left to pay.", invoice=move.display_name)
+            )
+        return gateway, amount
+
+    @api.model
+    def _paycrm_checkout_for(self, move, base_url=None, amount=None):
+        """The open session for ``move``'s residual (or ``amount``), reused or new.
+
+        Returns ``(link, created)``. Gateway failures raise ``GatewayError`` and
+        leave nothing behind (the new row lives in a savepoint).
+        """
+        move.ensure_one()
+        self._paycrm_lock_move(move)
+        gateway, amount = self._paycrm_check_payable(move, amount)
+        currency = move.currency_id
+        amount_minor = self._paycrm_minor(currency, amount)
+        now = fields.Datetime.now()
+        same = [
+            ("move_id", "=", move.id),
+            ("gateway_id", "=", gateway.id),
+            ("currency_id", "=", currency.id),
+            ("amount_minor", "=", amount_minor),
+        ]
+        margin = timedelta(minutes=const.LINK_REUSE_MARGIN_MINUTES)
+        link = self.search(
+            [*same, ("state", "=", "open"), ("expires_at", ">", now + margin)], limit=1
+        )
+        if link:
+            link._paycrm_opened()
+            return link, False
+        attempt = self.search_count(same) + 1
+        base_url = (base_url or move.get_base_url()).rstrip("/")
+        with self.env.cr.savepoint():
+            link = self.create(
+                {
+                    "move_id": move.id,
+                    "gateway_id": gateway.id,
+                    "currency_id": currency.id,
+                    "amount": amount,
+                    "amount_minor": amount_minor,
+                    "attempt": attempt,
+                    "open_count": 1,
+                    "last_opened": now,
+                }
+            )
+            session = link._paycrm_create_session(base_url)
+            link.write(
+                {
+                    "session_ref": session.session_id,
+                    "url": session.url,
+                    "expires_at": datetime.fromtimestamp(
+                        session.expires_at, tz=timezone.utc
+                    ).replace(tzinfo=None),
+                }
+            )
+        # Older open sessions of this invoice now ask for a stale amount.
+        stale = self.search(
+            [("move_id", "=", move.id), ("state", "=", "open"), ("id", "!=", link.id)]
+        )
+        stale._paycrm_schedule_expiry()
+        move._message_log(
+            body=_(
+                "Payment link opened: new %(gateway)s checkout session %(session)s "
+                "for %(amount)s, valid until %(expiry)s (UTC).",
+                gateway=gateway.name,
+                session=link.session_ref,
+                amount=link._paycrm_amount_label(),
+                expiry=link.expires_at,
+            ),
+        )
+        return link, True
+
+    def _paycrm_create_session(self, base_url):
+        self.ensure_one()
+        move, gateway = self.move_id, self.gateway_id
+        token = move._portal_ensure_token()
+        stable = f"{base_url}/paycrm/pay/{move.id}/{token}"
+        customer_ref = ""
+        if gateway.provider != "demo":
+            customer_ref = self._paycrm_customer_ref(
+                move.commercial_partner_id, gateway
+            )
+        lifetime = int(gateway.link_lifetime_hours * 3600)
+        request = CheckoutRequest(
+            invoice_id=move.id,
+            invoice_name=move.name,
+            amount_minor=self.amount_minor,
+            currency=self.currency_id.name,
+            success_url=f"{stable}/done",
+            cancel_url=f"{stable}/cancel",
+            expires_at=int(time.time()) + lifetime,
+            idempotency_key=f"paycrm-link-{self.env.cr.dbname}-{gateway.id}-{move.id}-"
+            f"{self.amount_minor}{self.currency_id.name}-{self.attempt}",
+            customer_ref=customer_ref,
+            customer_email=move.partner_id.email or "",
+            description=move.name,
+            metadata=self._paycrm_metadata(),
+        )
+        config = gateway._paycrm_config()
+        config = dataclasses.replace(
+            config, extra={**config.extra, "base_url": base_url}
+        )
+        return get_adapter(config).create_checkout(request)
+
+    def _paycrm_metadata(self):
+        self.ensure_one()
+        move = self.move_id
+        return {
+            const.META_INVOICE_ID: str(move.id),
+            const.META_INVOICE_NAME: move.name,
+            const.META_COMPANY_ID: str(move.company_id.id),
+            const.META_DB: self.env.cr.dbname,
+            const.META_LINK_ID: str(self.id),
+        }
+
+    @api.model
+    def _paycrm_customer_ref(self, partner, gateway):
+        """The partner's gateway customer; created on first use, not re-synced
+        on each click (that would add a gateway round trip to every click)."""
+        # sudo: the reference table is technical, the public pay page reads it.
+        ref_sudo = (
+            self.env["paycrm.customer.ref"]
+            .sudo()
+            .search(
+                [("partner_id", "=", partner.id), ("gateway_id", "=", gateway.id)],
+                limit=1,
+            )
+        )
+        return ref_sudo.reference or partner._paycrm_ensure_customer(gateway)
+
+    def _paycrm_opened(self):
+        for link in self:
+            if not link.open_count:
+                link.move_id._message_log(
+                    body=_(
+                        "Payment link opened: checkout session %(session)s reused.",
+                        session=link.session_ref,
+                    ),
+                )
+            link.write(
+                {
+                    "open_count": link.open_count + 1,
+                    "last_opened": fields.Datetime.now(),
+                }
+            )
+
+    def _paycrm_amount_label(self):
+        self.ensure_one()
+        return (
+            f"{self.amount:.{self.currency_id.decimal_places}f} {self.currency_id.name}"
+        )
+
+    # --------------------------------------------------------------- closing
+
+    @api.model
+    def _paycrm_mark_paid(self, session_ref, gateway=None):
+        """Called by the webhook side when a session's payment succeeded.
+
+        Returns the link (empty if unknown). Other open sessions of the invoice are
+        queued for expiry when the invoice has nothing left to pay.
+        """
+        domain = [("session_ref", "=", session_ref)]
+        if gateway:
+            domain.append(("gateway_id", "=", gateway.id))
+        link = self.search(domain, limit=1)
+        if link and link.state != "paid":
+            link.state = "paid"
+            link.move_id._message_log(
+                body=_(
+                    "Paid through checkout session %(session)s.", session=session_ref
+                ),
+            )
+        self._paycrm_queue_finished_invoices(link.move_id)
+        return link
+
+    def _paycrm_schedule_expiry(self):
+        if self:
+            self.write({"state": "closing"})
+            self.env.ref("paycrm_connector.ir_cron_paycrm_expire_links")._trigger()
+
+    @api.model
+    def _paycrm_queue_finished_invoices(self, moves=None):
+        """Queue the open sessions of paid or cancelled invoices for expiry."""
+        domain = [
+            ("state", "=", "open"),
+            "|",
+            ("move_id.state", "=", "cancel"),
+            ("move_id.payment_state", "in", ("paid", "in_payment", "reversed")),
+        ]
+        if moves is not None:
+            domain.append(("move_id", "in", moves.ids))
+        self.search(domain)._paycrm_schedule_expiry()
+
+    @api.model
+    def _cron_paycrm_expire_links(self, batch_size=200):
+        """Close stale sessions at the gateway, in batches, retrying failures.
+
+        Runs off the user's request: a slow or failing gateway delays cleanup,
+        never a click or an invoice action.
+        """
+        self._paycrm_queue_finished_invoices()
+        now = fields.Datetime.now()
+        lapsed = self.search([("state", "=", "open"), ("expires_at", "<=", now)])
+        for link in lapsed:
+            link.state = "expired"
+            link.move_id._message_log(
+                body=_(
+                    "Checkout session %(session)s expired.", session=link.session_ref
+                ),
+            )
+        links = self.search([("state", "=", "closing")], limit=batch_size)
+        remaining = self.search_count([("state", "=", "closing")]) - len(links)
+        for link in links:
+            link._paycrm_expire_at_gateway()
+        self.env["ir.cron"]._notify_progress(
+            done=len(links), remaining=max(remaining, 0)
+        )
+
+    def _paycrm_expire_at_gateway(self):
+        self.ensure_one()
+        try:
+            if self.session_ref and (
+                not self.expires_at or self.expires_at > fields.Datetime.now()
+            ):
+                self.gateway_id._paycrm_adapter().expire_checkout(self.session_ref)
+        except GatewayError as exc:
+            tries = self.expire_tries + 1
+            _logger.warning(
+                "paycrm link %s: expiring session failed (try %s): %s",
+                self.id,
+                tries,
+                exc,
+            )
+            values = {"expire_tries": tries, "last_error": str(exc)}
+            if tries >= const.LINK_EXPIRE_MAX_TRIES:
+                # The gateway expires it on its own at expires_at anyway.
+                values["state"] = "expired"
+            self.write(values)
+            return
+        self.write({"state": "expired", "last_error": False})
+        self.move_id._message_log(
+            body=_("Checkout session %(session)s expired.", session=self.session_ref),
+        )
