@@ -116,6 +116,47 @@ ESCALATION_TARGETS = [
     ("user", "Named user"),
 ]
 
+
+RISK_RATINGS = [
+    ("A", "A - pays on time"),
+    ("B", "B - slips a little"),
+    ("C", "C - often late"),
+    ("D", "D - high risk"),
+]
+
+# ir.config_parameter keys (database-wide, like the profiles they tune) and
+# their shipped defaults.
+ICP_PREFIX = "paycrm_connector."
+PROFILE_DEFAULTS = {
+    # Paid invoices a customer needs before its own history is trusted (rating
+    # rules on lateness and the predicted pay date); below it, company history.
+    "profile_min_history": 3,
+    "risk_b_days_late": 3,
+    "risk_c_days_late": 15,
+    "risk_d_days_late": 45,
+    "risk_b_on_time": 90,
+    "risk_c_on_time": 60,
+    "risk_c_overdue_days": 30,
+    "risk_d_overdue_days": 90,
+}
+
+# Days per DSO countback period and number of periods (3 x 30 = last 90 days).
+DSO_PERIOD_DAYS = 30
+DSO_PERIODS = 3
+
+ALERT_KINDS = [
+    ("large_payment", "Unusually large payment"),
+    ("failed_attempts", "Repeated failed payments"),
+    ("card_country", "Card country differs from customer"),
+    ("dispute_opened", "Dispute opened"),
+    ("refund_share", "High refund share"),
+]
+
+ALERT_STATES = [
+    ("new", "New"),
+    ("acknowledged", "Acknowledged"),
+]
+
 # Webhook event store (paycrm.event).
 EVENT_STATES = [
     ("received", "Received"),

@@ -8,9 +8,14 @@ from . import paycrm_reminder_policy
 from . import paycrm_reminder_dispatch
 from . import paycrm_reminder_stage
 from . import paycrm_reminder_log
+from . import paycrm_profile
+from . import paycrm_profile_rating
+from . import account_partial_reconcile
 from . import paycrm_event
 from . import paycrm_booking
 from . import paycrm_booking_dispute
+from . import paycrm_alert
+from . import paycrm_event_alerts
 from . import paycrm_link
 from . import paycrm_link_return
 from . import paycrm_event_verify

@@ -54,12 +54,14 @@ class AccountMove(models.Model):
         string="Received via Gateway",
         readonly=True,
         copy=False,
+        tracking=True,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_fee_amount = fields.Monetary(
         string="Gateway Fees",
         readonly=True,
         copy=False,
+        tracking=True,
         groups="paycrm_connector.group_paycrm_user",
     )
 
@@ -73,6 +75,7 @@ class AccountMove(models.Model):
     paycrm_promise_amount = fields.Monetary(
         string="Promised Amount",
         copy=False,
+        tracking=True,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_reminder_stage_id = fields.Many2one(
@@ -84,6 +87,15 @@ class AccountMove(models.Model):
         store=True,
         index="btree_not_null",
         groups="paycrm_connector.group_paycrm_user",
+    )
+    paycrm_predicted_pay_date = fields.Date(
+        string="Predicted Pay Date",
+        compute="_compute_paycrm_predicted_pay_date",
+        store=True,
+        groups="paycrm_connector.group_paycrm_user",
+        help="Due date plus the customer's usual delay (its payment profile; "
+        "company-wide history while it has few paid invoices), never before "
+        "today. Refreshed nightly and whenever the profile changes.",
     )
     paycrm_reminder_log_ids = fields.One2many(
         "paycrm.reminder.log",
@@ -152,6 +164,27 @@ class AccountMove(models.Model):
         groups="paycrm_connector.group_paycrm_user",
     )
 
+    @api.depends(
+        "move_type",
+        "state",
+        "payment_state",
+        "invoice_date_due",
+        "commercial_partner_id.paycrm_predict_delay_days",
+    )
+    def _compute_paycrm_predicted_pay_date(self):
+        today = fields.Date.context_today(self)
+        for move in self:
+            if (
+                move.move_type != "out_invoice"
+                or move.state != "posted"
+                or move.payment_state not in ("not_paid", "partial")
+            ):
+                move.paycrm_predicted_pay_date = False
+                continue
+            delay = move.commercial_partner_id.paycrm_predict_delay_days
+            predicted = move._paycrm_reminder_due_date() + timedelta(days=delay)
+            move.paycrm_predicted_pay_date = max(predicted, today)
+
     @api.depends("company_id", "move_type")
     def _compute_paycrm_gateway_id(self):
         gateway_model = self.env["paycrm.gateway"]
@@ -199,7 +232,20 @@ class AccountMove(models.Model):
         posted.sudo().filtered(
             lambda m: m.company_id.paycrm_send_link_on_post and m._paycrm_is_payable()
         )._paycrm_send_link(channel="email")
+        self._paycrm_touch_profiles(posted)
         return posted
+
+    def button_draft(self):
+        res = super().button_draft()
+        self._paycrm_touch_profiles(self)
+        return res
+
+    @api.model
+    def _paycrm_touch_profiles(self, moves):
+        customer_moves = moves.filtered(lambda m: m.move_type in CUSTOMER_MOVE_TYPES)
+        self.env["paycrm.profile"]._paycrm_profile_touch(
+            customer_moves.commercial_partner_id.ids
+        )
 
     # Reminders ------------------------------------------------------------
 
@@ -518,4 +564,5 @@ class AccountMove(models.Model):
         result = super().button_cancel()
         # sudo: cancelling needs no right on the technical link table.
         self.env["paycrm.link"].sudo()._paycrm_queue_finished_invoices(self)
+        self._paycrm_touch_profiles(self)
         return result

@@ -50,6 +50,24 @@ class PaycrmReminderLog(models.Model):
         ),
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        logs = super().create(vals_list)
+        logs._paycrm_touch_profiles()
+        return logs
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"result", "paid_within_window", "sent_at"} & vals.keys():
+            self._paycrm_touch_profiles()
+        return res
+
+    def _paycrm_touch_profiles(self):
+        # sudo: the invoice's customer only, to queue its profile recompute.
+        self.env["paycrm.profile"]._paycrm_profile_touch(
+            self.sudo().invoice_id.commercial_partner_id.ids
+        )
+
     @api.model
     def _paycrm_credit_payments(self, invoices=None):
         """Credit the last reminder before each payment inside the window.

@@ -20,3 +20,37 @@ class ResCompany(models.Model):
         domain="[('company_id', '=', id)]",
         help="Reminder policy for customers that name none.",
     )
+
+    # Payment alerts: thresholds per company, with shipped defaults.
+    paycrm_alert_user_id = fields.Many2one(
+        "res.users",
+        string="Alert Responsible",
+        help="Gets an activity for each alert on a customer without salesperson.",
+    )
+    paycrm_alert_email_admins = fields.Boolean(
+        string="Notify Administrators of Alerts",
+        help="Post each alert to the connector administrators (by email or in "
+        "Odoo, as each prefers).",
+    )
+    paycrm_alert_large_factor = fields.Float(
+        string="Large Payment Factor",
+        default=3.0,
+        help="Alert when a payment exceeds this many times the customer's median "
+        "payment of the last 12 months.",
+    )
+    paycrm_alert_large_floor = fields.Monetary(
+        string="Large Payment Floor",
+        currency_field="currency_id",
+        default=1000.0,
+        help="Payments up to this amount never raise a large-payment alert.",
+    )
+    paycrm_alert_failed_count = fields.Integer(string="Failed Attempts", default=3)
+    paycrm_alert_failed_hours = fields.Integer(
+        string="Failed Attempts Window (hours)", default=24
+    )
+    paycrm_alert_refund_share = fields.Float(
+        string="Refund Share (%)",
+        default=20.0,
+        help="Alert when a month's refunds exceed this share of its payments "
+        "(per currency).",
+    )

@@ -6,9 +6,13 @@ from . import test_gateway_paypal
 from . import test_reminder_policy
 from . import test_reminder_skips
 from . import test_reminder_concurrency
+from . import test_profile
+from . import test_analysis
 from . import test_webhook_controller
 from . import test_webhook_processing
 from . import test_webhook_property
+from . import test_alert
+from . import test_audit
 from . import test_payment_link
 from . import test_payment_link_errors
 from . import test_payment_link_send

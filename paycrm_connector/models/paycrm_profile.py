@@ -1,0 +1,290 @@
+"""Customer payment profiles: what triggers a recompute and the figures.
+
+Nothing is computed on read. Payments, credit notes, posting, reminder logs and
+gateway events queue their customer; one recompute runs just before COMMIT,
+and a nightly cron refreshes everyone (the 12-month and overdue windows move
+with the calendar). Figures come from a few set-based SQL queries per batch of
+customers; the rating is ``paycrm.profile.rating``.
+"""
+
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .. import const
+
+_logger = logging.getLogger(__name__)
+
+PROFILE_BATCH = 1000
+PRECOMMIT_KEY = "paycrm.profile_partner_ids"
+
+
+class PaycrmProfile(models.AbstractModel):
+    _name = "paycrm.profile"
+    _description = "Customer Payment Profile Engine"
+
+    # Triggers ---------------------------------------------------------------
+
+    @api.model
+    def _paycrm_profile_touch(self, partner_ids):
+        """Queue the commercial partners of ``partner_ids`` for one recompute
+        just before the transaction commits (a batch of payments registers
+        hundreds of partials: the profile is recomputed once, not per line)."""
+        ids = {pid for pid in partner_ids if pid}
+        if not ids:
+            return
+        data = self.env.cr.precommit.data
+        queued = data.get(PRECOMMIT_KEY)
+        if queued is None:
+            queued = data[PRECOMMIT_KEY] = set()
+            self.env.cr.precommit.add(self._paycrm_profile_flush_queue)
+        queued.update(ids)
+
+    @api.model
+    def _paycrm_profile_flush_queue(self):
+        ids = self.env.cr.precommit.data.pop(PRECOMMIT_KEY, set())
+        # sudo: the trigger runs as whoever paid or posted; the profile is
+        # derived data that user may not be allowed to write on the contact.
+        partners = self.env["res.partner"].sudo().browse(ids).exists()
+        try:
+            with self.env.cr.savepoint():
+                self._paycrm_recompute(partners)
+                # Called after the main flush, just before COMMIT: flush our writes.
+                self.env.flush_all()
+        except Exception:  # noqa: BLE001 - derived data must never undo a payment
+            _logger.exception("paycrm profiles: recompute failed, nightly cron retries")
+
+    @api.model
+    def _cron_paycrm_recompute_profiles(self):
+        """Nightly: every customer with invoices, since 'overdue' and the
+        12-month windows move with the calendar even when no record changes."""
+        self.env.cr.execute(
+            SQL(
+                """SELECT DISTINCT commercial_partner_id FROM account_move
+                    WHERE move_type = 'out_invoice' AND state = 'posted'"""
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        self.env["paycrm.reminder.log"]._paycrm_credit_payments()
+        for start in range(0, len(ids), PROFILE_BATCH):
+            self._paycrm_recompute(
+                self.env["res.partner"].browse(ids[start : start + PROFILE_BATCH])
+            )
+            self.env["ir.cron"]._notify_progress(
+                done=min(start + PROFILE_BATCH, len(ids)),
+                remaining=max(len(ids) - start - PROFILE_BATCH, 0),
+            )
+        # Predicted dates of open invoices are clamped to today: refresh them.
+        moves = self.env["account.move"].search(
+            [
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ]
+        )
+        self.env.add_to_compute(moves._fields["paycrm_predicted_pay_date"], moves)
+        self.env.flush_all()
+
+    @api.model
+    def _paycrm_recompute(self, partners):
+        """Recompute the payment profile of these (commercial) partners.
+
+        Three set-based queries per batch of partners (invoice figures, reminder
+        figures, company-wide lateness), then one write per partner."""
+        partners = partners.commercial_partner_id
+        if not partners:
+            return
+        today = fields.Date.context_today(self)
+        settings = self._paycrm_profile_settings()
+        company_delay = self._paycrm_company_delay(today)
+        currency = self.env.company.currency_id
+        rating = self.env["paycrm.profile.rating"]
+        for start in range(0, len(partners), PROFILE_BATCH):
+            batch = partners[start : start + PROFILE_BATCH]
+            figures = self._paycrm_profile_figures(batch.ids, today)
+            reminders = self._paycrm_reminder_figures(batch.ids, today)
+            gateways = self._paycrm_gateway_figures(batch.ids, today)
+            for partner in batch.with_context(tracking_disable=True):
+                row = figures.get(partner.id, {})
+                sent, credited = reminders.get(partner.id, (0, 0))
+                failed, preferred = gateways.get(partner.id, (0, False))
+                vals = rating._paycrm_profile_values(row, settings, company_delay)
+                vals.update(
+                    paycrm_profile_currency_id=currency.id,
+                    paycrm_reminder_count_12m=sent,
+                    paycrm_reminder_response_rate=100.0 * credited / sent
+                    if sent
+                    else 0.0,
+                    paycrm_failed_attempts_30d=failed,
+                    paycrm_preferred_gateway_id=preferred,
+                    paycrm_profile_date=today,
+                )
+                partner.write(vals)
+
+    @api.model
+    def _paycrm_profile_settings(self):
+        get = self.env["ir.config_parameter"].sudo().get_param
+        return {
+            key: int(get(const.ICP_PREFIX + key, default))
+            for key, default in const.PROFILE_DEFAULTS.items()
+        }
+
+    @api.model
+    def _paycrm_company_delay(self, today):
+        """Mean signed lateness of every invoice paid in the last 12 months."""
+        self.env.cr.execute(
+            SQL(
+                """%s SELECT COALESCE(AVG(paid_date - due_date), 0)
+                     FROM settled WHERE paid_date > %s""",
+                self._paycrm_settled_cte(None),
+                today - timedelta(days=365),
+            )
+        )
+        return round(self.env.cr.fetchone()[0])
+
+    @api.model
+    def _paycrm_settled_cte(self, partner_ids):
+        """``settled``: one row per posted customer invoice with its due date and,
+        when paid, the date of the reconciliation that settled it."""
+        where = SQL("TRUE")
+        if partner_ids is not None:
+            where = SQL("m.commercial_partner_id = ANY(%s)", partner_ids)
+        return SQL(
+            """WITH settled AS (
+                 SELECT m.id, m.commercial_partner_id AS partner_id,
+                        m.invoice_date,
+                        COALESCE(m.invoice_date_due, m.invoice_date) AS due_date,
+                        m.amount_total_signed, m.amount_residual_signed,
+                        m.payment_state,
+                        CASE WHEN m.payment_state IN ('paid', 'in_payment')
+                             THEN rec.paid_date END AS paid_date,
+                        rec.received, rec.last_received
+                   FROM account_move m
+                   LEFT JOIN LATERAL (
+                        SELECT MAX(apr.max_date) AS paid_date,
+                               SUM(apr.amount) FILTER (
+                                   WHERE cm.move_type != 'out_refund') AS received,
+                               MAX(apr.max_date) FILTER (
+                                   WHERE cm.move_type != 'out_refund') AS last_received
+                          FROM account_move_line l
+                          JOIN account_partial_reconcile apr
+                            ON apr.debit_move_id = l.id
+                          JOIN account_move_line cl ON cl.id = apr.credit_move_id
+                          JOIN account_move cm ON cm.id = cl.move_id
+                         WHERE l.move_id = m.id
+                           AND l.display_type = 'payment_term'
+                   ) rec ON TRUE
+                  WHERE m.move_type = 'out_invoice' AND m.state = 'posted'
+                    AND %s
+               )""",
+            where,
+        )
+
+    @api.model
+    def _paycrm_profile_figures(self, partner_ids, today):
+        year_ago = today - timedelta(days=365)
+        period = const.DSO_PERIOD_DAYS
+        open_ = SQL("payment_state IN ('not_paid', 'partial')")
+        paid_12m = SQL("paid_date > %s", year_ago)
+        due_12m = SQL("due_date > %s AND due_date <= %s", year_ago, today)
+        sales = [
+            SQL(
+                "COALESCE(SUM(amount_total_signed) FILTER (WHERE invoice_date > %s "
+                "AND invoice_date <= %s), 0)",
+                today - timedelta(days=period * (k + 1)),
+                today - timedelta(days=period * k),
+            )
+            for k in range(const.DSO_PERIODS)
+        ]
+        self.env.cr.execute(
+            SQL(
+                """%(cte)s
+                SELECT partner_id,
+                       COALESCE(SUM(received), 0),
+                       COALESCE(SUM(amount_residual_signed) FILTER (WHERE %(open)s), 0),
+                       COALESCE(SUM(amount_residual_signed)
+                                FILTER (WHERE %(open)s AND due_date < %(today)s), 0),
+                       COALESCE(MAX(%(today)s - due_date)
+                                FILTER (WHERE %(open)s AND due_date < %(today)s), 0),
+                       MAX(last_received),
+                       COUNT(*) FILTER (WHERE %(paid)s),
+                       AVG(paid_date - invoice_date) FILTER (WHERE %(paid)s),
+                       AVG(GREATEST(paid_date - due_date, 0)) FILTER (WHERE %(paid)s),
+                       AVG(paid_date - due_date) FILTER (WHERE %(paid)s),
+                       COUNT(*) FILTER (WHERE %(due)s),
+                       COUNT(*) FILTER (WHERE %(due)s AND paid_date <= due_date),
+                       %(s1)s, %(s2)s, %(s3)s
+                  FROM settled GROUP BY partner_id""",
+                cte=self._paycrm_settled_cte(partner_ids),
+                open=open_,
+                today=today,
+                paid=paid_12m,
+                due=due_12m,
+                s1=sales[0],
+                s2=sales[1],
+                s3=sales[2],
+            )
+        )
+        keys = (
+            "received open overdue oldest last_paid paid_count avg_to_pay "
+            "avg_late avg_signed due_count on_time s1 s2 s3"
+        ).split()
+        return {
+            row[0]: dict(zip(keys, row[1:], strict=True))
+            for row in self.env.cr.fetchall()
+        }
+
+    @api.model
+    def _paycrm_reminder_figures(self, partner_ids, today):
+        self.env.cr.execute(
+            SQL(
+                """SELECT m.commercial_partner_id, COUNT(*),
+                          COUNT(*) FILTER (WHERE log.paid_within_window)
+                     FROM paycrm_reminder_log log
+                     JOIN account_move m ON m.id = log.invoice_id
+                    WHERE m.commercial_partner_id = ANY(%s)
+                      AND log.result IN ('sent', 'fallback')
+                      AND log.sent_at > %s
+                    GROUP BY m.commercial_partner_id""",
+                partner_ids,
+                today - timedelta(days=365),
+            )
+        )
+        return {pid: (sent, credited) for pid, sent, credited in self.env.cr.fetchall()}
+
+    @api.model
+    def _paycrm_gateway_figures(self, partner_ids, today):
+        """{partner: (failed attempts in 30 days, most used gateway in 12 months)}."""
+        self.env.cr.execute(
+            SQL(
+                """WITH ev AS (
+                     SELECT m.commercial_partner_id AS partner, e.gateway_id, e.kind,
+                            COALESCE(e.created, e.create_date)::date AS day
+                       FROM paycrm_event e
+                       JOIN account_move m ON m.id = e.invoice_id
+                      WHERE m.commercial_partner_id = ANY(%s) AND e.state = 'done'
+                        AND e.kind IN ('payment_succeeded', 'payment_failed')
+                   ), used AS (
+                     SELECT DISTINCT ON (partner) partner, gateway_id
+                       FROM ev WHERE kind = 'payment_succeeded' AND day > %s
+                      GROUP BY partner, gateway_id
+                      ORDER BY partner, COUNT(*) DESC, gateway_id
+                   )
+                   SELECT p.partner,
+                          COUNT(*) FILTER (WHERE ev.kind = 'payment_failed'
+                                             AND ev.day > %s),
+                          MAX(used.gateway_id)
+                     FROM (SELECT DISTINCT partner FROM ev) p
+                     JOIN ev ON ev.partner = p.partner
+                     LEFT JOIN used ON used.partner = p.partner
+                    GROUP BY p.partner""",
+                partner_ids,
+                today - timedelta(days=365),
+                today - timedelta(days=30),
+            )
+        )
+        return {
+            pid: (failed, gw or False) for pid, failed, gw in self.env.cr.fetchall()
+        }

@@ -1,0 +1,76 @@
+from odoo import api, fields, models, tools
+from odoo.tools import SQL
+
+
+class PaycrmGatewayAnalysis(models.Model):
+    """One row per processed gateway payment or refund event: success rate and
+    fees by gateway and month."""
+
+    _name = "paycrm.gateway.analysis"
+    _description = "Gateway Payments Analysis"
+    _auto = False
+    _order = "date desc"
+
+    company_id = fields.Many2one("res.company", readonly=True)
+    gateway_id = fields.Many2one("paycrm.gateway", readonly=True)
+    provider = fields.Char(readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    date = fields.Datetime(readonly=True)
+    kind = fields.Selection(
+        [
+            ("payment_succeeded", "Payment succeeded"),
+            ("payment_failed", "Payment failed"),
+            ("refund_succeeded", "Refund"),
+        ],
+        readonly=True,
+    )
+    attempt_count = fields.Integer(string="Payment Attempts", readonly=True)
+    succeeded_count = fields.Integer(string="Succeeded", readonly=True)
+    failed_count = fields.Integer(string="Failed", readonly=True)
+    success_rate = fields.Float(
+        string="Success Rate (%)",
+        aggregator="avg",
+        readonly=True,
+        help="100 for a succeeded attempt, 0 for a failed one (refunds excluded): "
+        "its average over a group is the group's success rate.",
+    )
+    amount = fields.Monetary(string="Collected", readonly=True)
+    refunded = fields.Monetary(readonly=True)
+    fee_amount = fields.Monetary(string="Fees", readonly=True)
+
+    @api.model
+    def _paycrm_query(self):
+        return SQL(
+            """
+            SELECT e.id, e.company_id, e.gateway_id, g.provider,
+                   m.commercial_partner_id AS partner_id, e.currency_id,
+                   COALESCE(e.created, e.create_date) AS date, e.kind,
+                   (e.kind != 'refund_succeeded')::int AS attempt_count,
+                   (e.kind = 'payment_succeeded')::int AS succeeded_count,
+                   (e.kind = 'payment_failed')::int AS failed_count,
+                   CASE e.kind WHEN 'payment_succeeded' THEN 100.0
+                               WHEN 'payment_failed' THEN 0.0 END AS success_rate,
+                   CASE WHEN e.kind = 'payment_succeeded' THEN e.amount
+                        ELSE 0 END AS amount,
+                   CASE WHEN e.kind = 'refund_succeeded' THEN e.amount
+                        ELSE 0 END AS refunded,
+                   COALESCE(e.fee_amount, 0) AS fee_amount
+              FROM paycrm_event e
+              JOIN paycrm_gateway g ON g.id = e.gateway_id
+              LEFT JOIN account_move m ON m.id = e.invoice_id
+             WHERE e.state = 'done'
+               AND e.kind IN ('payment_succeeded', 'payment_failed',
+                              'refund_succeeded')
+            """
+        )
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                "CREATE OR REPLACE VIEW %s AS (%s)",
+                SQL.identifier(self._table),
+                self._paycrm_query(),
+            )
+        )
