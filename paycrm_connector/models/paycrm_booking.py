@@ -175,18 +175,32 @@ class PaycrmBooking(models.AbstractModel):
                     }
                 )
             )
-        move = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "journal_id": event.gateway_id.journal_id.id,
-                "date": date,
-                "ref": ref,
-                "partner_id": partner.id if partner else False,
-                "line_ids": line_vals,
-            }
+        # A balanced, tax-free entry of the processor's own: no chatter on its
+        # creation or posting (the event links to it) and no invoice line
+        # synchronisation (it is no invoice); the balance check still runs.
+        move = (
+            self.env["account.move"]
+            .with_context(
+                tracking_disable=True,
+                mail_create_nolog=True,
+                mail_notrack=True,
+                skip_invoice_sync=True,
+            )
+            .create(
+                {
+                    "move_type": "entry",
+                    "journal_id": event.gateway_id.journal_id.id,
+                    "date": date,
+                    "ref": ref,
+                    "partner_id": partner.id if partner else False,
+                    "line_ids": line_vals,
+                }
+            )
         )
-        move.action_post()
-        return move
+        move._post(soft=False)
+        # Back to the caller's context: reconciling the invoice keeps its
+        # payment status tracking for humans.
+        return move.with_env(self.env)
 
     def _paycrm_clearing(self, event):
         journal = event.gateway_id.journal_id

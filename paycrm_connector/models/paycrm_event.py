@@ -7,7 +7,7 @@ from psycopg2 import errorcodes
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL
 
 from .. import const
 from ..gateways import DemoAdapter, GatewayError, GatewayUnreachable
@@ -98,21 +98,36 @@ class PaycrmEvent(models.Model):
     def _paycrm_store(self, gateway, payload, event):
         """Insert a verified event; return ``(record, created)``.
 
-        A redelivery hits the UNIQUE constraint inside a savepoint, so the
-        request's transaction survives and the duplicate is a no-op.
+        One ``INSERT ... ON CONFLICT DO NOTHING`` on the unique (gateway, event
+        id) pair: a redelivery is a no-op without a savepoint or an error in
+        the request's transaction. The plain INSERT also spares the intake the
+        ORM and chatter work a webhook never needs (the row has no followers
+        and no computed columns).
         """
         vals = self._paycrm_intake_vals(gateway, payload, event)
         # sudo: the webhook request is public; the gateway signature has just
         # authenticated the body.
-        model = self.sudo().with_context(
-            tracking_disable=True, mail_create_nolog=True, mail_notrack=True
+        model = self.sudo()
+        columns = list(vals)
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO paycrm_event (%s, create_uid, write_uid,
+                                          create_date, write_date)
+                VALUES (%s, %s, %s, %s, %s)
+                ON CONFLICT (gateway_id, external_id) DO NOTHING
+                RETURNING id
+                """,
+                SQL(", ").join(SQL.identifier(column) for column in columns),
+                SQL(", ").join(vals[column] for column in columns),
+                self.env.uid,
+                self.env.uid,
+                SQL("(now() at time zone 'UTC')"),
+                SQL("(now() at time zone 'UTC')"),
+            )
         )
-        try:
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-                record = model.create(vals)
-        except psycopg2.IntegrityError as exc:
-            if exc.pgcode != errorcodes.UNIQUE_VIOLATION:
-                raise
+        row = self.env.cr.fetchone()
+        if not row:
             record = model.search(
                 [
                     ("gateway_id", "=", gateway.id),
@@ -121,7 +136,8 @@ class PaycrmEvent(models.Model):
                 limit=1,
             )
             return record, False
-        if record.state == "received" and gateway.state != "disabled":
+        record = model.browse(row[0])
+        if vals["state"] == "received" and gateway.state != "disabled":
             self.env.ref(
                 "paycrm_connector.ir_cron_paycrm_process_events"
             ).sudo()._trigger()
@@ -136,6 +152,7 @@ class PaycrmEvent(models.Model):
             "event_type": str(event.get("type") or "")[:255],
             "payload": payload.decode("utf-8", "replace"),
             "livemode": bool(event.get("livemode")),
+            "state": "received",
         }
         if isinstance(event.get("created"), int):
             vals["created"] = fields.Datetime.to_string(
@@ -180,7 +197,7 @@ class PaycrmEvent(models.Model):
         )
 
     @api.model
-    def _paycrm_lock_ready(self, limit, force=False):
+    def _paycrm_lock_ready(self, limit, force=False, exclude=()):
         now = fields.Datetime.now()
         self.env["paycrm.gateway"].flush_model(["state"])
         self.flush_model(["state", "next_try"])
@@ -191,48 +208,60 @@ class PaycrmEvent(models.Model):
                   JOIN paycrm_gateway g ON g.id = e.gateway_id
                  WHERE e.state = 'received' AND g.state != 'disabled'
                    AND (%s OR e.next_try IS NULL OR e.next_try <= %s)
+                   AND e.id != ALL(%s)
                  ORDER BY e.id
                  LIMIT %s
                    FOR UPDATE OF e SKIP LOCKED
                 """,
                 bool(force),
                 now,
+                list(exclude),
                 limit,
             )
         )
         return [row[0] for row in self.env.cr.fetchall()]
 
     @api.model
+    def _paycrm_batch_size(self):
+        # sudo: a technical setting read by the processor job.
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(const.EVENT_BATCH_SIZE_PARAM, const.EVENT_BATCH_SIZE)
+        )
+        try:
+            return max(int(value), 1)
+        except ValueError:
+            return const.EVENT_BATCH_SIZE
+
+    @api.model
     def _paycrm_process_batch(self, limit=100, force=False):
         """Process up to ``limit`` ready events; return how many were handled.
 
-        Several workers may run this at once: rows are claimed with
-        ``FOR UPDATE SKIP LOCKED`` and re-claimed one by one after each commit.
-        ``force`` ignores the back-off schedule (reprocessing, tests).
+        Events are claimed ``batch size`` at a time with ``FOR UPDATE SKIP
+        LOCKED`` (so several workers share the queue), each applied inside its
+        own savepoint (a bad event rolls back alone, its error is written
+        outside it), and each claim committed once: a crash loses a whole
+        claim's work and its events together, and they are simply processed
+        again. ``force`` ignores the back-off schedule (reprocessing, tests).
         """
         commit = self._paycrm_commits()
         # sudo: the processor is a system job booking entries for any user.
-        model = self.sudo()
-        ids = model._paycrm_lock_ready(limit, force=force)
-        handled = 0
-        for position, event_id in enumerate(ids):
-            if position and commit:
-                self.env.cr.execute(
-                    SQL(
-                        "SELECT id FROM paycrm_event WHERE id = %s "
-                        "AND state = 'received' FOR UPDATE SKIP LOCKED",
-                        event_id,
-                    )
-                )
-                if not self.env.cr.fetchone():
-                    continue
-            model.browse(event_id)._paycrm_process_one()
-            handled += 1
+        model = self.sudo().with_context(paycrm_quiet=True)
+        size = self._paycrm_batch_size()
+        seen = []
+        while len(seen) < limit:
+            ids = model._paycrm_lock_ready(
+                min(size, limit - len(seen)), force=force, exclude=seen
+            )
+            if not ids:
+                break
+            for event in model.browse(ids):
+                event._paycrm_process_one()
+            seen += ids
             if commit:
-                # One commit per event by design: a crash later in the batch
-                # must not undo entries already booked (DESIGN.md §4.1).
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-        return handled
+        return len(seen)
 
     def _paycrm_process_one(self):
         """Apply one event; failures are written after rolling its work back."""
@@ -240,7 +269,7 @@ class PaycrmEvent(models.Model):
         try:
             with self.env.cr.savepoint():
                 state, vals = self.env["paycrm.booking"]._paycrm_apply(self)
-                self.write({**vals, "state": state, "next_try": False})
+                self._paycrm_quiet().write({**vals, "state": state, "next_try": False})
         except (PaycrmRetry, GatewayUnreachable) as exc:
             self.env.invalidate_all()
             self._paycrm_retry_later(str(exc))
@@ -269,6 +298,14 @@ class PaycrmEvent(models.Model):
             self.state,
         )
 
+    def _paycrm_quiet(self):
+        # The batch processor tracks no event state in chatter: one message per
+        # event costs more than its booking. Manual actions (Reprocess, Match)
+        # run without the flag and keep their tracking.
+        if self.env.context.get("paycrm_quiet"):
+            return self.with_context(tracking_disable=True)
+        return self
+
     def _paycrm_retry_later(self, message):
         attempts = self.attempts + 1
         if attempts >= max(self.gateway_id.event_max_attempts, 1):
@@ -279,13 +316,15 @@ class PaycrmEvent(models.Model):
             const.EVENT_RETRY_MAX_SECONDS,
         )
         next_try = fields.Datetime.now() + timedelta(seconds=delay)
-        self.write({"attempts": attempts, "next_try": next_try, "last_error": message})
+        self._paycrm_quiet().write(
+            {"attempts": attempts, "next_try": next_try, "last_error": message}
+        )
         self.env.ref("paycrm_connector.ir_cron_paycrm_process_events")._trigger(
             next_try
         )
 
     def _paycrm_fail(self, message, attempts=None):
-        self.write(
+        self._paycrm_quiet().write(
             {
                 "state": "failed",
                 "attempts": attempts or self.attempts + 1,

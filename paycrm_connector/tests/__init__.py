@@ -13,3 +13,4 @@ from . import test_payment_link
 from . import test_payment_link_errors
 from . import test_payment_link_send
 from . import test_payment_link_demo
+from . import test_webhook_batch
