@@ -75,9 +75,11 @@ class TestEventBatches(WebhookHttpCase):
 
     def test_processor_quiet_reprocess_tracked(self):
         broken = self._broken_invoice()
-        event = self._store(broken, "demo_pay_broken")
+        # The invoicing test base disables tracking: turn it back on here.
+        loud = {"tracking_disable": False, "mail_notrack": False}
+        event = self._store(broken, "demo_pay_broken").with_context(**loud)
         with mute_logger("odoo.addons.paycrm_connector.models.paycrm_event"):
-            self.events._paycrm_process_batch(10)
+            self.events.with_context(**loud)._paycrm_process_batch(10)
         self._flush_tracking()
         self.assertEqual(event.state, "failed")
         # No chatter per event from the batch processor...
