@@ -11,4 +11,5 @@ from . import paycrm_reminder_log
 from . import paycrm_event
 from . import paycrm_booking
 from . import paycrm_booking_dispute
+from . import paycrm_booking_batch
 from . import paycrm_link

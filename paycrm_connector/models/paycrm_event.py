@@ -256,19 +256,73 @@ class PaycrmEvent(models.Model):
             )
             if not ids:
                 break
-            for event in model.browse(ids):
-                event._paycrm_process_one()
+            model.browse(ids)._paycrm_process_claimed()
             seen += ids
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         return len(seen)
 
+    def _paycrm_process_claimed(self):
+        """Apply the claimed events ``self`` in order, booking runs of
+        payments together.
+
+        Each event is checked in its own savepoint; payments come back as
+        plans, created, posted and reconciled in one go before any other kind
+        of event (a refund needs its payment booked) and before a second plan
+        for the same payment or invoice (it needs the new residual).
+        """
+        plans = []
+        for event in self:
+            if event.kind != "payment_succeeded":
+                self._paycrm_book_plans(plans)
+                event._paycrm_process_one()
+                continue
+            plan = event.with_context(paycrm_plan_payments=True)._paycrm_process_one()
+            if plan and any(
+                plan["key"] == other["key"] or plan["invoice"] == other["invoice"]
+                for other in plans
+            ):
+                # Planning wrote nothing: plan it again once the others are in.
+                self._paycrm_book_plans(plans)
+                plan = event.with_context(
+                    paycrm_plan_payments=True
+                )._paycrm_process_one()
+            if plan:
+                plans.append(plan)
+        self._paycrm_book_plans(plans)
+
+    def _paycrm_book_plans(self, plans):
+        """Book ``plans`` (emptied) together, or one by one if that fails."""
+        if not plans:
+            return
+        events = self.browse([plan["event"].id for plan in plans])
+        try:
+            with self.env.cr.savepoint():
+                self.env["paycrm.booking"]._paycrm_book_plans(plans)
+        except Exception:  # noqa: BLE001 - each event is booked alone below
+            self.env.invalidate_all()
+            _logger.warning(
+                "paycrm: %s payments failed as a batch, booking them one by one",
+                len(plans),
+                exc_info=True,
+            )
+            for event in events:
+                event._paycrm_process_one()
+        finally:
+            plans.clear()
+
     def _paycrm_process_one(self):
-        """Apply one event; failures are written after rolling its work back."""
+        """Apply one event; failures are written after rolling its work back.
+
+        Return the event's payment plan when the batch processor asked for
+        plans (``paycrm_plan_payments``): the event is then left as it is.
+        """
         self.ensure_one()
         try:
             with self.env.cr.savepoint():
                 state, vals = self.env["paycrm.booking"]._paycrm_apply(self)
+                if state == "planned":
+                    return vals
                 self._paycrm_quiet().write({**vals, "state": state, "next_try": False})
         except (PaycrmRetry, GatewayUnreachable) as exc:
             self.env.invalidate_all()
