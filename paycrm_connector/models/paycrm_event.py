@@ -15,6 +15,11 @@ from ..gateways import DemoAdapter, GatewayError, GatewayUnreachable
 _logger = logging.getLogger(__name__)
 
 MANAGER = "paycrm_connector.group_paycrm_manager"
+# Cron jobs running the event processor (see data/ir_cron_data.xml).
+PROCESSOR_CRONS = (
+    "paycrm_connector.ir_cron_paycrm_process_events",
+    "paycrm_connector.ir_cron_paycrm_process_events_helper",
+)
 # Database errors worth another try: another worker held the row or won a race.
 TRANSIENT_PGCODES = {
     errorcodes.SERIALIZATION_FAILURE,
@@ -173,6 +178,12 @@ class PaycrmEvent(models.Model):
         processor = self.with_context(paycrm_commit=True)
         done = processor._paycrm_process_batch(limit)
         remaining = processor._paycrm_ready_count()
+        if done and remaining:
+            # A backlog: wake the other processor job, for another cron worker.
+            for xmlid in PROCESSOR_CRONS:
+                cron = self.env.ref(xmlid, raise_if_not_found=False)
+                if cron and cron.id != self.env.context.get("cron_id"):
+                    cron.sudo()._trigger()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
     def _paycrm_ready_domain(self, force=False):
