@@ -89,14 +89,19 @@ class PaycrmBooking(models.AbstractModel):
             )
 
     def _paycrm_reconcile_payments(self, plans, moves):
-        """Each invoice's receivable with its payment line, in one call."""
-        pairs = [
-            (self._paycrm_receivable(move) + self._paycrm_receivable(plan["invoice"]))
-            .with_env(self.env)
-            .filtered(lambda line: not line.reconciled)
-            for plan, move in zip(plans, moves, strict=True)
-        ]
-        self.env["account.move.line"]._reconcile_plan(pairs)
+        """Each invoice's receivable with its payment lines, in one call."""
+        groups = {}
+        for plan, move in zip(plans, moves, strict=True):
+            invoice = plan["invoice"]
+            if invoice.id not in groups:
+                groups[invoice.id] = self._paycrm_receivable(invoice).with_env(self.env)
+            groups[invoice.id] |= self._paycrm_receivable(move)
+        self.env["account.move.line"]._reconcile_plan(
+            [
+                lines.filtered(lambda line: not line.reconciled)
+                for lines in groups.values()
+            ]
+        )
 
     def _paycrm_finish_payment(self, plan, move):
         """What follows a booked payment; return the event's ``(state, vals)``."""

@@ -280,7 +280,7 @@ class PaycrmEvent(models.Model):
         Each event is checked in its own savepoint; payments come back as
         plans, created, posted and reconciled in one go before any other kind
         of event (a refund needs its payment booked) and before a second plan
-        for the same payment or invoice (it needs the new residual).
+        for the same payment (it must find the first one booked).
         """
         plans = []
         for event in self:
@@ -289,16 +289,21 @@ class PaycrmEvent(models.Model):
                 event._paycrm_process_one()
                 continue
             plan = event.with_context(paycrm_plan_payments=True)._paycrm_process_one()
-            if plan and any(
-                plan["key"] == other["key"] or plan["invoice"] == other["invoice"]
-                for other in plans
-            ):
+            if plan and any(plan["key"] == other["key"] for other in plans):
                 # Planning wrote nothing: plan it again once the others are in.
                 self._paycrm_book_plans(plans)
                 plan = event.with_context(
                     paycrm_plan_payments=True
                 )._paycrm_process_one()
             if plan:
+                # Partial payments of one invoice in this batch: each sees
+                # what the ones before it left due, as if booked in turn.
+                before = sum(
+                    other["amount"]
+                    for other in plans
+                    if other["invoice"] == plan["invoice"]
+                )
+                plan["residual"] = max(plan["residual"] - before, 0.0)
                 plans.append(plan)
         self._paycrm_book_plans(plans)
 

@@ -54,6 +54,29 @@ class TestEventBatches(WebhookHttpCase):
         )
         self.assertFalse(broken.paycrm_amount_received)
 
+    def test_partial_payments_of_one_invoice_in_one_batch(self):
+        invoice = self._invoice(100.0)
+        other = self._invoice(100.0)
+        stored = self.events
+        for ref, minor in (("p_a", 4000), ("p_b", 6000), ("p_c", 2000)):
+            event = self._demo_payment(invoice, minor, ref=ref)
+            self.assertEqual(self._post_demo(event).status_code, 200)
+            stored |= self._event(event["id"])
+        stored |= self._store(other, "p_other")
+        self.assertEqual(self.events._paycrm_process_batch(10), 4)
+        self.env.invalidate_all()
+        self.assertEqual(set(stored.mapped("state")), {"done"})
+        self.assertEqual(len(stored.move_id), 4)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertAlmostEqual(invoice.paycrm_amount_received, 120.0)
+        self.assertEqual(other.payment_state, "paid")
+        # The third payment came on top of a settled invoice: credit and a
+        # review activity, as when booked one at a time.
+        self.assertAlmostEqual(self.customer.credit, -20.0)
+        overpaid = invoice.activity_ids.filtered(lambda a: "Overpayment" in a.summary)
+        self.assertEqual(len(overpaid), 1)
+        self.assertIn("20.0", overpaid.note)
+
     def test_batch_size_setting_claims_in_chunks(self):
         self.env["ir.config_parameter"].sudo().set_param(
             const.EVENT_BATCH_SIZE_PARAM, "2"
