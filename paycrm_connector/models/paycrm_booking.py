@@ -155,6 +155,16 @@ class PaycrmBooking(models.AbstractModel):
             limit=1,
         )
 
+    def _paycrm_post(self, event, ref, lines, currency, partner=None):
+        """Post one entry in the gateway's clearing journal.
+
+        ``lines``: ``(account, amount in currency, partner?)``, debit positive.
+        """
+        batch = self.env["paycrm.booking.batch"]
+        return batch._paycrm_create_moves(
+            [batch._paycrm_move_vals(event, ref, lines, currency, partner)]
+        )
+
     def _paycrm_clearing(self, event):
         journal = event.gateway_id.journal_id
         if not journal.default_account_id:
@@ -215,7 +225,7 @@ class PaycrmBooking(models.AbstractModel):
             "session_ref": norm.session_ref,
             "residual": invoice.amount_residual,
             "vals": vals,
-            "move_vals": self._paycrm_move_vals(
+            "move_vals": self.env["paycrm.booking.batch"]._paycrm_move_vals(
                 event,
                 f"{event.gateway_id.name} {norm.payment_ref or norm.object_ref}",
                 lines,
@@ -226,9 +236,10 @@ class PaycrmBooking(models.AbstractModel):
         if self.env.context.get("paycrm_plan_payments"):
             # The batch processor books the payments of a batch together.
             return "planned", plan
-        move = self._paycrm_create_moves([plan["move_vals"]])
-        self._paycrm_reconcile_payments([plan], move)
-        return self._paycrm_finish_payment(plan, move)
+        batch = self.env["paycrm.booking.batch"]
+        move = batch._paycrm_create_moves([plan["move_vals"]])
+        batch._paycrm_reconcile_payments([plan], move)
+        return batch._paycrm_finish_payment(plan, move)
 
     def _paycrm_payment_event(self, event, norm):
         """The done event that booked the payment ``norm`` refers to."""

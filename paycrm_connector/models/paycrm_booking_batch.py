@@ -7,8 +7,9 @@ from odoo import _, fields, models
 _logger = logging.getLogger(__name__)
 
 
-class PaycrmBooking(models.AbstractModel):
-    _inherit = "paycrm.booking"
+class PaycrmBookingBatch(models.AbstractModel):
+    _name = "paycrm.booking.batch"
+    _description = "Gateway Payments Booked in Batches"
 
     def _paycrm_move_vals(self, event, ref, lines, currency, partner=None):
         """Values of one entry in the gateway's clearing journal.
@@ -65,12 +66,6 @@ class PaycrmBooking(models.AbstractModel):
         # payment status tracking for humans.
         return moves.with_env(self.env)
 
-    def _paycrm_post(self, event, ref, lines, currency, partner=None):
-        """Post one entry in the gateway's clearing journal."""
-        return self._paycrm_create_moves(
-            [self._paycrm_move_vals(event, ref, lines, currency, partner)]
-        )
-
     def _paycrm_book_plans(self, plans):
         """Book the payment plans of one batch and mark their events done."""
         moves = self._paycrm_create_moves([plan["move_vals"] for plan in plans])
@@ -90,12 +85,15 @@ class PaycrmBooking(models.AbstractModel):
 
     def _paycrm_reconcile_payments(self, plans, moves):
         """Each invoice's receivable with its payment lines, in one call."""
+        booking = self.env["paycrm.booking"]
         groups = {}
         for plan, move in zip(plans, moves, strict=True):
             invoice = plan["invoice"]
             if invoice.id not in groups:
-                groups[invoice.id] = self._paycrm_receivable(invoice).with_env(self.env)
-            groups[invoice.id] |= self._paycrm_receivable(move)
+                groups[invoice.id] = booking._paycrm_receivable(invoice).with_env(
+                    self.env
+                )
+            groups[invoice.id] |= booking._paycrm_receivable(move)
         self.env["account.move.line"]._reconcile_plan(
             [
                 lines.filtered(lambda line: not line.reconciled)
@@ -105,6 +103,7 @@ class PaycrmBooking(models.AbstractModel):
 
     def _paycrm_finish_payment(self, plan, move):
         """What follows a booked payment; return the event's ``(state, vals)``."""
+        booking = self.env["paycrm.booking"]
         invoice, amount, fee = plan["invoice"], plan["amount"], plan["fee"]
         currency = invoice.currency_id
         # Our own counters only: no invoice line changes to synchronise.
@@ -123,7 +122,7 @@ class PaycrmBooking(models.AbstractModel):
             )
         residual = plan["residual"]
         if currency.compare_amounts(amount, residual) > 0:
-            self._paycrm_activity(
+            booking._paycrm_activity(
                 invoice,
                 _("Overpayment to review"),
                 _(

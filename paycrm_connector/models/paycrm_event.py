@@ -314,7 +314,7 @@ class PaycrmEvent(models.Model):
         events = self.browse([plan["event"].id for plan in plans])
         try:
             with self.env.cr.savepoint():
-                self.env["paycrm.booking"]._paycrm_book_plans(plans)
+                self.env["paycrm.booking.batch"]._paycrm_book_plans(plans)
         except Exception:  # noqa: BLE001 - each event is booked alone below
             self.env.invalidate_all()
             _logger.warning(
