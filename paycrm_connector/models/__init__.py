@@ -9,6 +9,7 @@ from . import paycrm_reminder_dispatch
 from . import paycrm_reminder_stage
 from . import paycrm_reminder_log
 from . import paycrm_event
+from . import paycrm_event_processor
 from . import paycrm_booking
 from . import paycrm_booking_dispute
 from . import paycrm_booking_batch

@@ -38,7 +38,7 @@ class TestEventBatches(WebhookHttpCase):
             self._store(good_b, "demo_pay_b"),
         ]
         moves = self.env["account.move"].search_count([])
-        with mute_logger("odoo.addons.paycrm_connector.models.paycrm_event"):
+        with mute_logger("odoo.addons.paycrm_connector.models.paycrm_event_processor"):
             handled = self.events._paycrm_process_batch(10)
         self.env.invalidate_all()
         self.assertEqual(handled, 3)
@@ -101,7 +101,7 @@ class TestEventBatches(WebhookHttpCase):
         # The invoicing test base disables tracking: turn it back on here.
         loud = {"tracking_disable": False, "mail_notrack": False}
         event = self._store(broken, "demo_pay_broken").with_context(**loud)
-        with mute_logger("odoo.addons.paycrm_connector.models.paycrm_event"):
+        with mute_logger("odoo.addons.paycrm_connector.models.paycrm_event_processor"):
             self.events.with_context(**loud)._paycrm_process_batch(10)
         self._flush_tracking()
         self.assertEqual(event.state, "failed")
