@@ -106,7 +106,11 @@ class PaycrmEvent(models.Model):
                 RETURNING id
                 """,
                 SQL(", ").join(SQL.identifier(column) for column in columns),
-                SQL(", ").join(vals[column] for column in columns),
+                # As the ORM would store them (False is NULL, dates as text).
+                SQL(", ").join(
+                    self._fields[column].convert_to_column_insert(vals[column], model)
+                    for column in columns
+                ),
                 self.env.uid,
                 self.env.uid,
                 SQL("(now() at time zone 'UTC')"),
