@@ -172,6 +172,10 @@ WEBHOOK_TOLERANCE_SECONDS = 300
 # Retry delay after the n-th failed attempt: base * 2**(n-1), capped.
 EVENT_RETRY_BASE_SECONDS = 30
 EVENT_RETRY_MAX_SECONDS = 6 * 3600
+# Events claimed, booked and committed together by the processor (system
+# parameter, tunable): larger batches mean fewer commits, longer locks.
+EVENT_BATCH_SIZE_PARAM = "paycrm_connector.event_batch_size"
+EVENT_BATCH_SIZE = 50
 
 # Stripe event types we book, and the normalised kind each becomes (as
 # payment_stripe's HANDLED_WEBHOOK_EVENTS). Anything else is stored as ignored.

@@ -12,10 +12,12 @@ from . import paycrm_profile
 from . import paycrm_profile_rating
 from . import account_partial_reconcile
 from . import paycrm_event
+from . import paycrm_event_processor
 from . import paycrm_booking
 from . import paycrm_booking_dispute
 from . import paycrm_alert
 from . import paycrm_event_alerts
+from . import paycrm_booking_batch
 from . import paycrm_link
 from . import paycrm_link_return
 from . import paycrm_event_verify

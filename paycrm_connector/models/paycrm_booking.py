@@ -2,7 +2,7 @@
 
 import hashlib
 
-from odoo import _, api, fields, models
+from odoo import _, api, models
 from odoo.tools import SQL
 
 from ..gateways import money
@@ -51,6 +51,10 @@ class PaycrmBooking(models.AbstractModel):
             invoice = self._paycrm_find_invoice(event, norm)
             return "done", vals | {"invoice_id": invoice.id or False}
         state, more = getattr(self, handler)(event, norm, adapter)
+        if state == "planned":
+            # A payment plan: the event's values go with it to the batch.
+            more["vals"] = vals | more["vals"]
+            return state, more
         return state, vals | more
 
     # ------------------------------------------------------------- matching
@@ -156,37 +160,10 @@ class PaycrmBooking(models.AbstractModel):
 
         ``lines``: ``(account, amount in currency, partner?)``, debit positive.
         """
-        company = event.company_id
-        date = fields.Date.context_today(self)
-        line_vals = []
-        for account, amount, line_partner in lines:
-            balance = currency._convert(amount, company.currency_id, company, date)
-            line_vals.append(
-                fields.Command.create(
-                    {
-                        "name": ref,
-                        "account_id": account.id,
-                        "partner_id": (
-                            line_partner or partner or self.env["res.partner"]
-                        ).id,
-                        "currency_id": currency.id,
-                        "amount_currency": amount,
-                        "balance": balance,
-                    }
-                )
-            )
-        move = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "journal_id": event.gateway_id.journal_id.id,
-                "date": date,
-                "ref": ref,
-                "partner_id": partner.id if partner else False,
-                "line_ids": line_vals,
-            }
+        batch = self.env["paycrm.booking.batch"]
+        return batch._paycrm_create_moves(
+            [batch._paycrm_move_vals(event, ref, lines, currency, partner)]
         )
-        move.action_post()
-        return move
 
     def _paycrm_clearing(self, event):
         journal = event.gateway_id.journal_id
@@ -232,54 +209,37 @@ class PaycrmBooking(models.AbstractModel):
         fee = self._paycrm_amount(norm, currency, adapter, norm.fee_minor)
         clearing = self._paycrm_clearing(event)
         receivable = self._paycrm_receivable(invoice)[:1].account_id
-        partner = invoice.commercial_partner_id
         lines = [(clearing, amount, None), (receivable, -amount, None)]
         if currency.compare_amounts(fee, 0) > 0:
             lines += [
                 (event.gateway_id.fee_account_id, fee, None),
                 (clearing, -fee, None),
             ]
-        residual = invoice.amount_residual
-        move = self._paycrm_post(
-            event,
-            f"{event.gateway_id.name} {norm.payment_ref or norm.object_ref}",
-            lines,
-            currency,
-            partner,
-        )
-        (self._paycrm_receivable(move) + self._paycrm_receivable(invoice)).filtered(
-            lambda line: not line.reconciled
-        ).reconcile()
-        invoice.write(
-            {
-                "paycrm_amount_received": invoice.paycrm_amount_received + amount,
-                "paycrm_fee_amount": invoice.paycrm_fee_amount + fee,
-                "paycrm_gateway_ref": norm.payment_ref or norm.object_ref,
-            }
-        )
-        # Credit the reminder that preceded this payment (reminder effectiveness).
-        self.env["paycrm.reminder.log"]._paycrm_credit_payments(invoice)
-        if norm.session_ref:
-            self.env["paycrm.link"]._paycrm_mark_paid(
-                norm.session_ref, event.gateway_id
-            )
-        if currency.compare_amounts(amount, residual) > 0:
-            self._paycrm_activity(
-                invoice,
-                _("Overpayment to review"),
-                _(
-                    "%(extra)s %(cur)s received above the amount due: left as a "
-                    "credit on the customer.",
-                    extra=amount - residual,
-                    cur=currency.name,
-                ),
-            )
-        return "done", vals | {
-            "move_id": move.id,
-            "booking_key": key,
+        plan = {
+            "event": event,
+            "invoice": invoice,
             "amount": amount,
-            "fee_amount": fee,
+            "fee": fee,
+            "key": key,
+            "ref": norm.payment_ref or norm.object_ref,
+            "session_ref": norm.session_ref,
+            "residual": invoice.amount_residual,
+            "vals": vals,
+            "move_vals": self.env["paycrm.booking.batch"]._paycrm_move_vals(
+                event,
+                f"{event.gateway_id.name} {norm.payment_ref or norm.object_ref}",
+                lines,
+                currency,
+                invoice.commercial_partner_id,
+            ),
         }
+        if self.env.context.get("paycrm_plan_payments"):
+            # The batch processor books the payments of a batch together.
+            return "planned", plan
+        batch = self.env["paycrm.booking.batch"]
+        move = batch._paycrm_create_moves([plan["move_vals"]])
+        batch._paycrm_reconcile_payments([plan], move)
+        return batch._paycrm_finish_payment(plan, move)
 
     def _paycrm_payment_event(self, event, norm):
         """The done event that booked the payment ``norm`` refers to."""

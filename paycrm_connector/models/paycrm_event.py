@@ -1,27 +1,14 @@
 import json
-import logging
 from datetime import timedelta
-
-import psycopg2
-from psycopg2 import errorcodes
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL
 
 from .. import const
-from ..gateways import DemoAdapter, GatewayError, GatewayUnreachable
-
-_logger = logging.getLogger(__name__)
+from ..gateways import DemoAdapter
 
 MANAGER = "paycrm_connector.group_paycrm_manager"
-# Database errors worth another try: another worker held the row or won a race.
-TRANSIENT_PGCODES = {
-    errorcodes.SERIALIZATION_FAILURE,
-    errorcodes.DEADLOCK_DETECTED,
-    errorcodes.LOCK_NOT_AVAILABLE,
-    errorcodes.UNIQUE_VIOLATION,
-}
 
 
 class PaycrmRetry(Exception):
@@ -98,21 +85,40 @@ class PaycrmEvent(models.Model):
     def _paycrm_store(self, gateway, payload, event):
         """Insert a verified event; return ``(record, created)``.
 
-        A redelivery hits the UNIQUE constraint inside a savepoint, so the
-        request's transaction survives and the duplicate is a no-op.
+        One ``INSERT ... ON CONFLICT DO NOTHING`` on the unique (gateway, event
+        id) pair: a redelivery is a no-op without a savepoint or an error in
+        the request's transaction. The plain INSERT also spares the intake the
+        ORM and chatter work a webhook never needs (the row has no followers
+        and no computed columns).
         """
         vals = self._paycrm_intake_vals(gateway, payload, event)
         # sudo: the webhook request is public; the gateway signature has just
         # authenticated the body.
-        model = self.sudo().with_context(
-            tracking_disable=True, mail_create_nolog=True, mail_notrack=True
+        model = self.sudo()
+        columns = list(vals)
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO paycrm_event (%s, create_uid, write_uid,
+                                          create_date, write_date)
+                VALUES (%s, %s, %s, %s, %s)
+                ON CONFLICT (gateway_id, external_id) DO NOTHING
+                RETURNING id
+                """,
+                SQL(", ").join(SQL.identifier(column) for column in columns),
+                # As the ORM would store them (False is NULL, dates as text).
+                SQL(", ").join(
+                    self._fields[column].convert_to_column_insert(vals[column], model)
+                    for column in columns
+                ),
+                self.env.uid,
+                self.env.uid,
+                SQL("(now() at time zone 'UTC')"),
+                SQL("(now() at time zone 'UTC')"),
+            )
         )
-        try:
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-                record = model.create(vals)
-        except psycopg2.IntegrityError as exc:
-            if exc.pgcode != errorcodes.UNIQUE_VIOLATION:
-                raise
+        row = self.env.cr.fetchone()
+        if not row:
             record = model.search(
                 [
                     ("gateway_id", "=", gateway.id),
@@ -121,7 +127,8 @@ class PaycrmEvent(models.Model):
                 limit=1,
             )
             return record, False
-        if record.state == "received" and gateway.state != "disabled":
+        record = model.browse(row[0])
+        if vals["state"] == "received" and gateway.state != "disabled":
             self.env.ref(
                 "paycrm_connector.ir_cron_paycrm_process_events"
             ).sudo()._trigger()
@@ -136,6 +143,7 @@ class PaycrmEvent(models.Model):
             "event_type": str(event.get("type") or "")[:255],
             "payload": payload.decode("utf-8", "replace"),
             "livemode": bool(event.get("livemode")),
+            "state": "received",
         }
         if isinstance(event.get("created"), int):
             vals["created"] = fields.Datetime.to_string(
@@ -148,151 +156,6 @@ class PaycrmEvent(models.Model):
             vals["state"] = "ignored"
             vals["last_error"] = _("Event type not handled by the connector.")
         return vals
-
-    # ------------------------------------------------------------- processor
-
-    @api.model
-    def _cron_paycrm_process_events(self, limit=200):
-        processor = self.with_context(paycrm_commit=True)
-        done = processor._paycrm_process_batch(limit)
-        remaining = processor._paycrm_ready_count()
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-
-    def _paycrm_ready_domain(self, force=False):
-        domain = [("state", "=", "received"), ("gateway_id.state", "!=", "disabled")]
-        if not force:
-            domain += [
-                "|",
-                ("next_try", "=", False),
-                ("next_try", "<=", fields.Datetime.now()),
-            ]
-        return domain
-
-    @api.model
-    def _paycrm_ready_count(self):
-        return self.sudo().search_count(self._paycrm_ready_domain())
-
-    def _paycrm_commits(self):
-        # Tests run on one cursor that must not commit: a savepoint per event
-        # gives them the same isolation.
-        return bool(self.env.context.get("paycrm_commit")) and not (
-            self.env.registry.in_test_mode()
-        )
-
-    @api.model
-    def _paycrm_lock_ready(self, limit, force=False):
-        now = fields.Datetime.now()
-        self.env["paycrm.gateway"].flush_model(["state"])
-        self.flush_model(["state", "next_try"])
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT e.id FROM paycrm_event e
-                  JOIN paycrm_gateway g ON g.id = e.gateway_id
-                 WHERE e.state = 'received' AND g.state != 'disabled'
-                   AND (%s OR e.next_try IS NULL OR e.next_try <= %s)
-                 ORDER BY e.id
-                 LIMIT %s
-                   FOR UPDATE OF e SKIP LOCKED
-                """,
-                bool(force),
-                now,
-                limit,
-            )
-        )
-        return [row[0] for row in self.env.cr.fetchall()]
-
-    @api.model
-    def _paycrm_process_batch(self, limit=100, force=False):
-        """Process up to ``limit`` ready events; return how many were handled.
-
-        Several workers may run this at once: rows are claimed with
-        ``FOR UPDATE SKIP LOCKED`` and re-claimed one by one after each commit.
-        ``force`` ignores the back-off schedule (reprocessing, tests).
-        """
-        commit = self._paycrm_commits()
-        # sudo: the processor is a system job booking entries for any user.
-        model = self.sudo()
-        ids = model._paycrm_lock_ready(limit, force=force)
-        handled = 0
-        for position, event_id in enumerate(ids):
-            if position and commit:
-                self.env.cr.execute(
-                    SQL(
-                        "SELECT id FROM paycrm_event WHERE id = %s "
-                        "AND state = 'received' FOR UPDATE SKIP LOCKED",
-                        event_id,
-                    )
-                )
-                if not self.env.cr.fetchone():
-                    continue
-            model.browse(event_id)._paycrm_process_one()
-            handled += 1
-            if commit:
-                # One commit per event by design: a crash later in the batch
-                # must not undo entries already booked (DESIGN.md §4.1).
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-        return handled
-
-    def _paycrm_process_one(self):
-        """Apply one event; failures are written after rolling its work back."""
-        self.ensure_one()
-        try:
-            with self.env.cr.savepoint():
-                state, vals = self.env["paycrm.booking"]._paycrm_apply(self)
-                self.write({**vals, "state": state, "next_try": False})
-        except (PaycrmRetry, GatewayUnreachable) as exc:
-            self.env.invalidate_all()
-            self._paycrm_retry_later(str(exc))
-        except psycopg2.Error as exc:
-            self.env.invalidate_all()
-            if exc.pgcode not in TRANSIENT_PGCODES:
-                _logger.exception("paycrm event %s: database error", self.id)
-                self._paycrm_fail(str(exc).split("\n")[0])
-                return
-            self._paycrm_retry_later(
-                _("Database conflict (%(code)s), will retry.", code=exc.pgcode)
-            )
-        except (GatewayError, UserError) as exc:
-            self.env.invalidate_all()
-            self._paycrm_fail(str(exc))
-        except Exception as exc:  # noqa: BLE001 - a crash must leave the event retried
-            self.env.invalidate_all()
-            _logger.exception("paycrm event %s crashed", self.id)
-            self._paycrm_retry_later(_("Unexpected error: %(error)s", error=exc))
-        _logger.info(
-            "paycrm event %s gateway %s %s %s: %s",
-            self.id,
-            self.gateway_id.id,
-            self.external_id,
-            self.event_type,
-            self.state,
-        )
-
-    def _paycrm_retry_later(self, message):
-        attempts = self.attempts + 1
-        if attempts >= max(self.gateway_id.event_max_attempts, 1):
-            self._paycrm_fail(message, attempts=attempts)
-            return
-        delay = min(
-            const.EVENT_RETRY_BASE_SECONDS * 2 ** (attempts - 1),
-            const.EVENT_RETRY_MAX_SECONDS,
-        )
-        next_try = fields.Datetime.now() + timedelta(seconds=delay)
-        self.write({"attempts": attempts, "next_try": next_try, "last_error": message})
-        self.env.ref("paycrm_connector.ir_cron_paycrm_process_events")._trigger(
-            next_try
-        )
-
-    def _paycrm_fail(self, message, attempts=None):
-        self.write(
-            {
-                "state": "failed",
-                "attempts": attempts or self.attempts + 1,
-                "next_try": False,
-                "last_error": message,
-            }
-        )
 
     # --------------------------------------------------------------- actions
 

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .. import const
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
@@ -61,4 +63,10 @@ class ResConfigSettings(models.TransientModel):
     )
     paycrm_alert_refund_share = fields.Float(
         related="company_id.paycrm_alert_refund_share", readonly=False
+    )
+    paycrm_event_batch_size = fields.Integer(
+        string="Events per Batch",
+        config_parameter=const.EVENT_BATCH_SIZE_PARAM,
+        default=const.EVENT_BATCH_SIZE,
+        help="Webhook events the processor books and commits together.",
     )

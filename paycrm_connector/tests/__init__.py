@@ -19,3 +19,4 @@ from . import test_payment_link_send
 from . import test_payment_link_demo
 from . import test_paypal_flow
 from . import test_paypal_webhook
+from . import test_webhook_batch

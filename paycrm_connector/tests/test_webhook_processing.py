@@ -350,7 +350,7 @@ class TestStripeBooking(WebhookHttpCase):
             "payment_intent",
             {"amount": 5000, "currency": "usd", "status": "succeeded", "metadata": {}},
         )
-        with mute_logger("odoo.addons.paycrm_connector.models.paycrm_event"):
+        with mute_logger("odoo.addons.paycrm_connector.models.paycrm_event_processor"):
             event = self._send("payment_intent.succeeded", intent)
         self.assertEqual(event.state, "ignored")
         self.assertFalse(event.move_id)
