@@ -45,6 +45,8 @@ class PaycrmEvent(models.Model):
             )
             if created:
                 vals["created"] = created
+        # The intake is a plain INSERT: field defaults are not applied there.
+        vals["verified"] = True
         headers = self.env.context.get("paycrm_unverified_headers")
         if headers is not None:
             vals["verified"] = False
