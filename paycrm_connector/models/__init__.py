@@ -16,7 +16,6 @@ from . import paycrm_event_processor
 from . import paycrm_booking
 from . import paycrm_booking_dispute
 from . import paycrm_alert
-from . import paycrm_event_alerts
 from . import paycrm_booking_batch
 from . import paycrm_link
 from . import paycrm_link_return

@@ -11,6 +11,18 @@ from ..gateways import DemoAdapter
 MANAGER = "paycrm_connector.group_paycrm_manager"
 
 
+# What the gateway said: never rewritten once stored (the payload may only be
+# pruned to empty, see DESIGN.md "Secrets stay secret").
+IMMUTABLE_EVENT_FIELDS = {
+    "gateway_id",
+    "company_id",
+    "external_id",
+    "event_type",
+    "created",
+    "livemode",
+}
+
+
 class PaycrmRetry(Exception):
     """The event cannot be applied yet (its payment is not booked): retry later."""
 
@@ -206,3 +218,29 @@ class PaycrmEvent(models.Model):
         )
         payload = adapter.payload(event)
         return self._paycrm_store(gateway, payload, event)
+
+    def write(self, vals):
+        if IMMUTABLE_EVENT_FIELDS & vals.keys() or vals.get("payload"):
+            raise UserError(
+                _(
+                    "Gateway events are an immutable log: what the gateway sent "
+                    "cannot be edited. Reprocess or match the event instead."
+                )
+            )
+        if vals.get("state") == "received":
+            for event in self.filtered(lambda e: e.state != "received"):
+                event.message_post(
+                    body=_(
+                        "Reprocessed by %(user)s (was %(state)s).",
+                        user=self.env.user.name,
+                        state=event.state,
+                    )
+                )
+        res = super().write(vals)
+        if vals.get("state") == "done":
+            self.env["paycrm.alert"]._paycrm_alert_touch("events", self.ids)
+            # Failed attempts and preferred gateway live on the profile.
+            self.env["paycrm.profile"]._paycrm_profile_touch(
+                self.invoice_id.commercial_partner_id.ids
+            )
+        return res

@@ -31,7 +31,8 @@ TRANSIENT_PGCODES = {
 
 
 class PaycrmEvent(models.Model):
-    _inherit = "paycrm.event"
+    # Split from paycrm_event.py only to keep each file under ~400 lines.
+    _inherit = "paycrm.event"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
     def _cron_paycrm_process_events(self, limit=200):
