@@ -15,7 +15,7 @@ from .base import (
     GatewayUnreachable,
 )
 from .money import stripe_exponent
-from .stripe_events import parse_stripe_event
+from .stripe_events import _int, _ref, parse_stripe_event
 
 STRIPE_API_BASE = "https://api.stripe.com"
 
@@ -262,16 +262,3 @@ class StripeAdapter(GatewayAdapter):
                 break
             params["starting_after"] = page["data"][-1]["id"]
         return rows[:limit]
-
-
-def _ref(value):
-    if isinstance(value, dict):
-        return value.get("id") or ""
-    return value or ""
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
