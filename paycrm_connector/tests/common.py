@@ -4,6 +4,7 @@ import socket
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from .paypal_standin import WEBHOOK_ID, PaypalStandin
 from .stripe_standin import StripeStandin
 
 
@@ -52,6 +53,25 @@ class PaycrmCommon(AccountTestInvoicingCommon):
     def setUp(self):
         super().setUp()
         self.standin.requests.clear()
+
+    @classmethod
+    def _setup_paypal_gateway(cls):
+        """A PayPal gateway on a local PayPal stand-in, for classes that need one."""
+        cls.paypal_standin = PaypalStandin("client_paycrm", "secret_paycrm").start()
+        cls.addClassCleanup(cls.paypal_standin.stop)
+        cls.paypal_gateway = cls.env["paycrm.gateway"].create(
+            {
+                "name": "PayPal",
+                "provider": "paypal",
+                "company_id": cls.company.id,
+                "paypal_client_id": "client_paycrm",
+                "secret_key": "secret_paycrm",
+                "paypal_webhook_id": WEBHOOK_ID,
+                "api_base_url": cls.paypal_standin.url,
+                "timeout": 2.0,
+                "max_network_retries": 0,
+            }
+        )
 
     @classmethod
     def _make_user(cls, login, groups, company=None):

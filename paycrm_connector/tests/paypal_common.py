@@ -5,31 +5,15 @@ import json
 
 from ..gateways import paypal
 from .link_common import PaycrmLinkCase
-from .paypal_standin import PaypalStandin, webhook_headers
+from .paypal_standin import WEBHOOK_ID, webhook_headers
 from .webhook_common import WebhookCommon
-
-WEBHOOK_ID = "1JE4291016473214C"
 
 
 class PaypalFlowCase(PaycrmLinkCase, WebhookCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.paypal_standin = PaypalStandin("client_paycrm", "secret_paycrm").start()
-        cls.addClassCleanup(cls.paypal_standin.stop)
-        cls.paypal_gateway = cls.env["paycrm.gateway"].create(
-            {
-                "name": "PayPal",
-                "provider": "paypal",
-                "company_id": cls.company.id,
-                "paypal_client_id": "client_paycrm",
-                "secret_key": "secret_paycrm",
-                "paypal_webhook_id": WEBHOOK_ID,
-                "api_base_url": cls.paypal_standin.url,
-                "timeout": 2.0,
-                "max_network_retries": 0,
-            }
-        )
+        cls._setup_paypal_gateway()
 
     def setUp(self):
         super().setUp()

@@ -34,6 +34,8 @@ CURRENCIES = set(
 )
 SIGNING_KEY = b"paycrm-paypal-standin"  # stands in for PayPal's certificate
 PUBLIC_API = "https://api-m.sandbox.paypal.com"  # hrefs PayPal puts in objects
+# The webhook id PayPal shows for a subscribed URL (its documented example value).
+WEBHOOK_ID = "1JE4291016473214C"
 _event_ids = itertools.count(1)
 
 

@@ -3,7 +3,7 @@ from odoo.tests import Form, tagged
 
 from ..gateways import CheckoutRequest, PaypalAdapter, paypal
 from .common import PaycrmCommon, free_port
-from .paypal_standin import PaypalStandin
+from .paypal_standin import WEBHOOK_ID
 
 USER = "paycrm_connector.group_paycrm_user"
 INVOICE = "account.group_account_invoice"
@@ -15,21 +15,7 @@ class TestGatewayPaypal(PaycrmCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.paypal_standin = PaypalStandin("client_paycrm", "secret_paycrm").start()
-        cls.addClassCleanup(cls.paypal_standin.stop)
-        cls.paypal_gateway = cls.env["paycrm.gateway"].create(
-            {
-                "name": "PayPal",
-                "provider": "paypal",
-                "company_id": cls.company.id,
-                "paypal_client_id": "client_paycrm",
-                "secret_key": "secret_paycrm",
-                "paypal_webhook_id": "1JE4291016473214C",
-                "api_base_url": cls.paypal_standin.url,
-                "timeout": 2.0,
-                "max_network_retries": 0,
-            }
-        )
+        cls._setup_paypal_gateway()
         cls.sales = cls._make_user("paypal_sales", ["base.group_user", USER, INVOICE])
 
     def setUp(self):
@@ -63,7 +49,7 @@ class TestGatewayPaypal(PaycrmCommon):
         adapter = self.paypal_gateway._paycrm_adapter()
         self.assertIsInstance(adapter, PaypalAdapter)
         self.assertEqual(adapter.client_id, "client_paycrm")
-        self.assertEqual(adapter.webhook_id, "1JE4291016473214C")
+        self.assertEqual(adapter.webhook_id, WEBHOOK_ID)
         self.assertEqual(adapter.config.secret_key, "secret_paycrm")
         self.assertEqual(self.stripe_gateway._paycrm_config().extra, {})
 

@@ -20,9 +20,7 @@ from odoo.addons.paycrm_connector.gateways import (
 from odoo.addons.paycrm_connector.gateways.signature import SignatureError
 
 from .common import free_port
-from .paypal_standin import PaypalStandin, make_event, webhook_headers
-
-WEBHOOK_ID = "1JE4291016473214C"
+from .paypal_standin import WEBHOOK_ID, PaypalStandin, make_event, webhook_headers
 
 
 @pytest.fixture
