@@ -6,13 +6,22 @@ Sizes: ``--sizes 1000,10000`` (default) for ingest and processing growth.
 
 Phases, all on 127.0.0.1, bounded in count and time:
 1. ack latency, sequential, interleaved floor / ours / theirs, ``--workers=2``;
-2. sustained ingest, 8 client threads, 10 % duplicates (processor cron off);
-3. event -> invoice reconciled, demo events paced at 20/s, cron triggered;
-4. processing cost per payment, in process: ours vs their ``_post_process``;
-5. processing growth: partial payments, 10 per invoice, at each size.
+2. sustained ingest, 8 client threads, 10 % duplicates, processor cron off;
+3. the same with the processor on, booking each payment as it arrives, then
+   waiting until every event is booked (zero lost, zero booked twice);
+4. event -> invoice reconciled, demo events paced at 20/s, cron triggered;
+5. processing cost per payment, in process: ours vs their ``_post_process``;
+6. processing growth: partial payments, 10 per invoice, at each size.
+
+The load generator is light on purpose (it shares the server's 2 cores):
+bodies are signed before the clock starts (a timestamp stays valid for 300
+s), and each post is one ``http.client`` connection, as Odoo's prefork
+workers answer HTTP/1.0 and close every connection (no keep-alive). CPU
+seconds per event of each process group are printed with the ingest tables.
 """
 
 import argparse
+import http.client
 import os
 import platform
 import random
@@ -24,8 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import harness
+import psutil
 import psycopg2
-import requests
 from harness import OdooServer, environment, print_table, summary, timed
 
 from odoo import fields
@@ -39,6 +48,7 @@ import webhook_data as data  # noqa: E402
 
 THREADS = 8
 DUPLICATES = 0.10
+DRAIN_TIMEOUT = 1800.0
 RATE = 20.0
 PROCESS_SAMPLE = 300
 SINGLE_SAMPLE = 20
@@ -92,10 +102,84 @@ def set_cron(xmlid, active):
         )
 
 
-def post(session, url, body, headers):
+class Answer:
+    """Status and text of one answer."""
+
+    __slots__ = ("status_code", "text")
+
+    def __init__(self, status_code, text):
+        self.status_code = status_code
+        self.text = text
+
+    def raise_for_status(self):
+        if self.status_code >= 400:
+            raise RuntimeError(f"HTTP {self.status_code}: {self.text[:200]}")
+
+
+def post(url, body, headers, method="POST"):
+    """One request on its own connection; ``(seconds, Answer)``.
+
+    Reading the whole body (Odoo sends a Content-Length) and closing at once
+    matters: the worker waits for the client to close (werkzeug drains the
+    socket for up to 10 ms) before it takes the next connection.
+    """
+    host, _sep, path = url.removeprefix("http://").partition("/")
     start = time.perf_counter()
-    answer = session.post(url, data=body, headers=headers, timeout=60)
-    return time.perf_counter() - start, answer
+    conn = http.client.HTTPConnection(host, timeout=60)
+    try:
+        conn.request(method, "/" + path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+    return time.perf_counter() - start, Answer(response.status, text)
+
+
+class CpuMeter:
+    """CPU seconds used by each part of the system between start and stop:
+    this script (the load generator), Odoo's HTTP workers, its cron worker
+    (the processor) and the PostgreSQL backends of the bench database."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def _sample(self):
+        groups = {"client": time.process_time(), "http": 0.0, "cron": 0.0, "pg": 0.0}
+        master = psutil.Process(self.server.process.pid)
+        for proc in [master, *master.children(recursive=True)]:
+            try:
+                cpu = proc.cpu_times()
+                # Odoo's cron worker runs at nice 10, HTTP workers at 0.
+                group = "cron" if proc.nice() > 0 else "http"
+            except psutil.Error:
+                continue
+            groups[group] += cpu.user + cpu.system
+        for proc in psutil.process_iter(["cmdline"]):
+            cmdline = " ".join(proc.info["cmdline"] or [])
+            if cmdline.startswith("postgres:") and f" {self.server.db} " in cmdline:
+                try:
+                    cpu = proc.cpu_times()
+                except psutil.Error:
+                    continue
+                groups["pg"] += cpu.user + cpu.system
+        return groups
+
+    def __enter__(self):
+        self.before = self._sample()
+        self.used = {}
+        return self
+
+    def __exit__(self, *exc):
+        after = self._sample()
+        self.used = {key: after[key] - self.before[key] for key in after}
+
+
+def cpu_cells(cpu, posts):
+    """CPU ms per post: client, HTTP workers, cron worker, PostgreSQL."""
+    return [cpu[key] * 1000 / posts for key in ("client", "http", "cron", "pg")]
+
+
+CPU_HEADERS = ["CPU ms/post: client", "HTTP workers", "cron worker", "PostgreSQL"]
 
 
 # ------------------------------------------------------------------ phases
@@ -109,15 +193,14 @@ def bench_ack(server, ours, count, currency):
     ours_url = f"{server.url}/paycrm/webhook/{ours}"
     theirs_url = f"{server.url}/payment/stripe/webhook"
     samples = {"floor": [], "ours": [], "theirs": []}
-    session = requests.Session()
     for n, tx in enumerate(txs):
-        start = time.perf_counter()
-        session.get(f"{server.url}/web/health", timeout=60).raise_for_status()
-        floor = time.perf_counter() - start
-        our_s, answer = post(session, ours_url, *data.checkout_completed(fake, "x"))
+        ours_signed = data.checkout_completed(fake, "x")
+        theirs_signed = data.intent_succeeded(tx["reference"], 10000, currency)
+        floor, answer = post(f"{server.url}/web/health", None, None, method="GET")
+        answer.raise_for_status()
+        our_s, answer = post(ours_url, *ours_signed)
         assert answer.text == "ok", answer.text
-        body, headers = data.intent_succeeded(tx["reference"], 10000, currency)
-        their_s, answer = post(session, theirs_url, body, headers)
+        their_s, answer = post(theirs_url, *theirs_signed)
         answer.raise_for_status()
         if n >= 10:  # the first ten warm the workers' caches
             for key, value in (("floor", floor), ("ours", our_s), ("theirs", their_s)):
@@ -140,34 +223,39 @@ def ack_row(name, stats, ack):
     ]
 
 
-def bench_ingest(server, ours, size, currency):
-    fake = dict(FAKE_INVOICE, currency=currency)
-    unique = [data.checkout_completed(fake, "x") for _n in range(size)]
-    rng = random.Random(size)
-    posts = unique + rng.sample(unique, int(size * DUPLICATES))
-    rng.shuffle(posts)
-    url = f"{server.url}/paycrm/webhook/{ours}"
-    local = threading.local()
+def send_all(url, posts):
+    """Post ``posts`` from THREADS client threads; ``(seconds, results)``."""
+    items = iter(posts)
+    lock = threading.Lock()
+    results = []
 
-    def send(item):
-        if not hasattr(local, "session"):
-            local.session = requests.Session()
-        return post(local.session, url, *item)
+    def worker():
+        while True:
+            with lock:
+                item = next(items, None)
+            if item is None:
+                return
+            results.append(post(url, *item))
 
-    with environment() as env:
-        before = env["paycrm.event"].search_count([])
+    threads = [threading.Thread(target=worker) for _n in range(THREADS)]
     start = time.perf_counter()
-    with ThreadPoolExecutor(THREADS) as pool:
-        results = list(pool.map(send, posts))
-    elapsed = time.perf_counter() - start
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start, results
+
+
+def with_duplicates(unique, seed):
+    """``unique`` plus DUPLICATES of them again, shuffled: redeliveries."""
+    rng = random.Random(seed)
+    posts = unique + rng.sample(unique, int(len(unique) * DUPLICATES))
+    rng.shuffle(posts)
+    return posts
+
+
+def ingest_row(size, posts, elapsed, results, stored):
     answers = [answer for _s, answer in results]
-    with environment() as env:
-        stored = env["paycrm.event"].search_count([]) - before
-        # Keep the rows (the store grows as in production) but out of the
-        # queue: they name no invoice of this database.
-        env.cr.execute(
-            SQL("UPDATE paycrm_event SET state = 'ignored' WHERE state = 'received'")
-        )
     return {
         "size": size,
         "posts": len(posts),
@@ -180,6 +268,83 @@ def bench_ingest(server, ours, size, currency):
         "stored": stored,
         "latency": summary([s for s, _a in results]),
     }
+
+
+def bench_ingest(server, ours, size, currency):
+    """Intake alone: Stripe events naming no invoice, processor cron off."""
+    fake = dict(FAKE_INVOICE, currency=currency)
+    posts = with_duplicates(
+        [data.checkout_completed(fake, "x") for _n in range(size)], size
+    )
+    with environment() as env:
+        before = env["paycrm.event"].search_count([])
+    with CpuMeter(server) as cpu:
+        elapsed, results = send_all(f"{server.url}/paycrm/webhook/{ours}", posts)
+    with environment() as env:
+        stored = env["paycrm.event"].search_count([]) - before
+        # Keep the rows (the store grows as in production) but out of the
+        # queue: they name no invoice of this database.
+        env.cr.execute(
+            SQL("UPDATE paycrm_event SET state = 'ignored' WHERE state = 'received'")
+        )
+    return ingest_row(size, posts, elapsed, results, stored) | {"cpu": cpu.used}
+
+
+def bench_ingest_booked(server, demo, secret, invoices):
+    """Intake while the processor books every payment, then the drain.
+
+    One demo payment per invoice, plus redeliveries. Afterwards every event
+    must be done, every invoice paid once: its received amount equals its
+    total (a payment booked twice would show as twice the amount).
+    """
+    size = len(invoices)
+    posts = with_duplicates(
+        [data.demo_payment(invoice, harness.DB, secret) for invoice in invoices],
+        size + 1,
+    )
+    ids = [invoice["id"] for invoice in invoices]
+    with environment() as env:
+        before = env["paycrm.event"].search_count([])
+        first_event = env["paycrm.event"].search([], limit=1).id or 0
+    with CpuMeter(server) as cpu:
+        elapsed, results = send_all(f"{server.url}/paycrm/webhook/{demo}", posts)
+    with environment() as env:
+        stored = env["paycrm.event"].search_count([]) - before
+        backlog = env["paycrm.event"].search_count(
+            [("id", ">", first_event), ("state", "=", "received")]
+        )
+    row = ingest_row(size, posts, elapsed, results, stored) | {"cpu": cpu.used}
+    start = time.perf_counter()
+    with CpuMeter(server) as drain_cpu:
+        while time.perf_counter() - start < DRAIN_TIMEOUT:
+            with environment() as env:
+                waiting = env["paycrm.event"].search_count(
+                    [("id", ">", first_event), ("state", "=", "received")]
+                )
+            if not waiting:
+                break
+            time.sleep(0.5)
+    drain_s = time.perf_counter() - start
+    with environment() as env:
+        events = env["paycrm.event"].search([("id", ">", first_event)])
+        moves = env["account.move"].browse(ids)
+        paid_once = moves.filtered(
+            lambda m: m.payment_state in ("paid", "in_payment")
+            and m.currency_id.compare_amounts(
+                m.paycrm_amount_received, m.amount_total
+            )
+            == 0
+        )
+        row |= {
+            "backlog": backlog,
+            "drain_s": drain_s,
+            "drain_cpu": drain_cpu.used,
+            "done": len(events.filtered(lambda e: e.state == "done")),
+            "not_done": len(events.filtered(lambda e: e.state != "done")),
+            "paid_once": len(paid_once),
+            "booked_moves": len(events.move_id),
+        }
+    return row
 
 
 def bench_reconcile(server, demo, secret, invoices):
@@ -214,14 +379,13 @@ def bench_reconcile(server, demo, secret, invoices):
 
     watcher = threading.Thread(target=watch)
     watcher.start()
-    session = requests.Session()
     start = time.perf_counter()
     for n, (invoice, (body, headers)) in enumerate(zip(invoices, bodies, strict=True)):
         delay = start + n / RATE - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
         sent[invoice["id"]] = time.perf_counter()
-        post(session, url, body, headers)[1].raise_for_status()
+        post(url, body, headers)[1].raise_for_status()
     watcher.join(timeout=60)
     stop.set()
     watcher.join()
@@ -296,6 +460,23 @@ def bench_growth(env, demo_gateway, size):
 
 # -------------------------------------------------------------------- main
 
+
+def print_ingest(title, rows):
+    print_table(
+        title,
+        ["events", "posts", "s", "posts/s", "events/s", "p50 ms", "p95 ms",
+         "200 ok", "200 duplicate", "errors", "rows stored", "lost", "dup rows",
+         *CPU_HEADERS],
+        [
+            [r["size"], r["posts"], r["elapsed"], r["posts_s"], r["events_s"],
+             r["latency"]["median_ms"], r["latency"]["p95_ms"], r["ok"], r["dup"],
+             r["errors"], r["stored"], max(0, r["size"] - r["stored"]),
+             max(0, r["stored"] - r["size"]), *cpu_cells(r["cpu"], r["posts"])]
+            for r in rows
+        ],
+    )  # fmt: skip
+
+
 OUR_CRON = "paycrm_connector.ir_cron_paycrm_process_events"
 THEIR_CRON = "payment.cron_post_process_payment_tx"
 
@@ -326,9 +507,15 @@ def main():
         peer_invoices = data.make_invoices(
             env, PROCESS_SAMPLE + SINGLE_SAMPLE, 100.0, "pp"
         )
+        booked_s, booked_invoices = timed(
+            lambda: [
+                data.make_invoices(env, size, 100.0, f"in{size}") for size in sizes
+            ]
+        )
     print(
         f"\nGenerated {paced} invoices in {gen_s:.1f} s (and 2 x "
-        f"{PROCESS_SAMPLE + SINGLE_SAMPLE} for processing)"
+        f"{PROCESS_SAMPLE + SINGLE_SAMPLE} for processing; {sum(sizes)} for "
+        f"ingest with booking in {booked_s:.1f} s)"
     )
     demo_id, ours_id, secret = gateway_ids
     # Phases 1-2 measure intake alone: both sides' processing crons are off.
@@ -347,19 +534,11 @@ def main():
             )],
         )  # fmt: skip
         ingest = [bench_ingest(server, ours_id, size, currency) for size in sizes]
-        print_table(
-            f"Sustained ingest, {THREADS} client threads, "
-            f"+{DUPLICATES:.0%} duplicates, processor off",
-            ["events", "posts", "s", "posts/s", "events/s", "p50 ms", "p95 ms",
-             "200 ok", "200 duplicate", "errors", "rows stored", "lost", "dup rows"],
-            [
-                [r["size"], r["posts"], r["elapsed"], r["posts_s"], r["events_s"],
-                 r["latency"]["median_ms"], r["latency"]["p95_ms"], r["ok"], r["dup"],
-                 r["errors"], r["stored"], max(0, r["size"] - r["stored"]),
-                 max(0, r["stored"] - r["size"])]
-                for r in ingest
-            ],
-        )  # fmt: skip
+        print_ingest(
+            f"Sustained ingest, {THREADS} client threads, +{DUPLICATES:.0%} "
+            "duplicates, processor off (Stripe events naming no invoice)",
+            ingest,
+        )
         set_cron(OUR_CRON, True)
         rec = bench_reconcile(server, demo_id, secret, paced_invoices)
         print_table(
@@ -368,6 +547,28 @@ def main():
             ["events", "p50 ms", "p95 ms", "not paid within 60 s"],
             [[rec["n"] + rec["missing"], rec["median_ms"], rec["p95_ms"],
               rec["missing"]]],
+        )  # fmt: skip
+        booked = [
+            bench_ingest_booked(server, demo_id, secret, invoices)
+            for invoices in booked_invoices
+        ]
+        print_ingest(
+            f"Sustained ingest, {THREADS} client threads, +{DUPLICATES:.0%} "
+            "duplicates, processor on: one demo payment per invoice, booked "
+            "while the posts go on",
+            booked,
+        )
+        print_table(
+            "... then until every event is booked (one cron worker, nice 10)",
+            ["events", "queued when posts ended", "drain s", "booked/s overall",
+             "events done", "not done", "invoices paid once", "entries booked",
+             "cron CPU ms/event", "PostgreSQL"],
+            [[r["size"], r["backlog"], r["drain_s"],
+              r["size"] / (r["elapsed"] + r["drain_s"]), r["done"], r["not_done"],
+              r["paid_once"], r["booked_moves"],
+              (r["cpu"]["cron"] + r["drain_cpu"]["cron"]) * 1000 / r["size"],
+              (r["cpu"]["pg"] + r["drain_cpu"]["pg"]) * 1000 / r["size"]]
+             for r in booked],
         )  # fmt: skip
     set_cron(OUR_CRON, False)
     with environment() as env:

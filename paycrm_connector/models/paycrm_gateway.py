@@ -1,7 +1,8 @@
 import logging
 import secrets
+from collections import namedtuple
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
@@ -11,6 +12,9 @@ from ..gateways import GatewayConfig, GatewayError, get_adapter
 _logger = logging.getLogger(__name__)
 
 MANAGER = "paycrm_connector.group_paycrm_manager"
+
+# What the webhook intake needs of a gateway (see _paycrm_webhook_settings).
+WebhookSettings = namedtuple("WebhookSettings", "company_id state config")
 
 
 class PaycrmGateway(models.Model):
@@ -215,11 +219,25 @@ class PaycrmGateway(models.Model):
             ):
                 vals["webhook_secret"] = secrets.token_hex(32)
         gateways = super().create(vals_list)
+        # An id the webhook intake has cached as unknown may exist now.
+        self.env.registry.clear_cache()
         for gateway in gateways:
             gateway._paycrm_ensure_accounts()
             if not gateway.company_id.paycrm_gateway_id and gateway.state != "disabled":
                 gateway.is_default = True
         return gateways
+
+    def write(self, vals):
+        res = super().write(vals)
+        # Gateways change rarely; any change reaches the webhook intake's cached
+        # settings at once, in every worker (Odoo signals cache clears).
+        self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_default(self):
@@ -317,6 +335,25 @@ class PaycrmGateway(models.Model):
 
     def _paycrm_adapter(self):
         return get_adapter(self._paycrm_config())
+
+    @api.model
+    @tools.ormcache("gateway_id")
+    def _paycrm_webhook_settings(self, gateway_id):
+        """``WebhookSettings`` of gateway ``gateway_id``, ``None`` if unknown.
+
+        Every webhook needs them and gateways change rarely: cached per
+        registry, so an intake reads no gateway row (create, write and unlink
+        clear the cache). Callers must not modify the cached ``config``.
+        """
+        # sudo: the caller is a gateway posting a webhook, authenticated only
+        # afterwards by the signature these settings hold; archived gateways
+        # keep receiving events.
+        gateway = self.sudo().with_context(active_test=False).browse(gateway_id)
+        if not gateway.exists():
+            return None
+        return WebhookSettings(
+            gateway.company_id.id, gateway.state, gateway._paycrm_config()
+        )
 
     @api.model
     def _paycrm_for_company(self, company=None):

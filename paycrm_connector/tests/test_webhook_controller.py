@@ -1,9 +1,11 @@
 """The intake endpoint: status codes, storage, and nothing posted on bad input."""
 
 import threading
+from datetime import timedelta
 
 import requests
 
+from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -179,3 +181,80 @@ class TestWebhookConcurrency(WebhookHttpCase):
         self.assertEqual(
             self.events.search_count([("booking_key", "=like", "pay:%")]), 1
         )
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookIntakeCost(WebhookHttpCase):
+    """What an intake costs: the gateway's settings come from a cache, the
+    processor is triggered once per run rather than once per event."""
+
+    def setUp(self):
+        super().setUp()
+        self.cron = self.env.ref("paycrm_connector.ir_cron_paycrm_process_events")
+        self.triggers = self.env["ir.cron.trigger"].sudo()
+        self._consume_triggers()
+
+    def _consume_triggers(self):
+        # What Odoo does when a run of the job ends.
+        self.triggers.search([("cron_id", "=", self.cron.id)]).unlink()
+
+    def _due_triggers(self):
+        return self.triggers.search_count([("cron_id", "=", self.cron.id)])
+
+    def _store(self, invoice, ref):
+        event = self._demo_payment(invoice, 1000, ref=ref)
+        return self.events._paycrm_store(
+            self.demo_gateway, self._body(event), event
+        )
+
+    def test_one_trigger_per_run(self):
+        invoices = [self._invoice(100.0) for _n in range(3)]
+        for n, invoice in enumerate(invoices):
+            response = self._post_demo(
+                self._demo_payment(invoice, 1000, ref=f"demo_pay_run1_{n}")
+            )
+            self.assertEqual(response.text, "ok")
+        self.assertEqual(self._due_triggers(), 1)
+        self._consume_triggers()
+        response = self._post_demo(self._demo_payment(invoices[0], 1000))
+        self.assertEqual(response.text, "ok")
+        self.assertEqual(self._due_triggers(), 1, "a new run is triggered")
+
+    def test_no_trigger_for_ignored_or_disabled(self):
+        invoice = self._invoice(100.0)
+        ignored = self._demo_payment(invoice, 1000, ref="demo_pay_ignored")
+        ignored["type"] = "customer.updated"
+        self.assertEqual(self._post_demo(ignored).text, "ok")
+        self.demo_gateway.state = "disabled"
+        self.assertEqual(self._post_demo(self._demo_payment(invoice, 1000)).text, "ok")
+        self.assertEqual(self._due_triggers(), 0)
+
+    def test_a_retry_trigger_does_not_stand_in(self):
+        # A trigger due in the future (a back-off) wakes nothing now.
+        self.cron._trigger(fields.Datetime.now() + timedelta(minutes=5))
+        self._store(self._invoice(100.0), "demo_pay_after_backoff")
+        self.assertEqual(self._due_triggers(), 2)
+
+    def test_intake_queries(self):
+        invoice = self._invoice(100.0)
+        self._store(invoice, "demo_pay_warm")
+        # The INSERT and the look for a waiting trigger: no gateway row read.
+        with self.assertQueryCount(2):
+            record, created = self._store(invoice, "demo_pay_cheap")
+        self.assertTrue(created)
+        self.assertEqual(record.state, "received")
+
+    def test_settings_follow_gateway_changes(self):
+        invoice = self._invoice(100.0)
+        self.assertEqual(self._post_demo(self._demo_payment(invoice, 1000)).text, "ok")
+        self.demo_gateway.webhook_secret = "rotated-secret"
+        event = self._demo_payment(invoice, 1000, ref="demo_pay_rotated")
+        with mute_logger("odoo.addons.paycrm_connector.controllers.webhook"):
+            stale = self._post_demo(event, secret="old-secret-not-valid")
+        self.assertEqual(stale.status_code, 400)
+        self.assertEqual(self._post_demo(event).text, "ok")
+        gateway = self.env["paycrm.gateway"].create(
+            {"name": "New demo", "provider": "demo", "company_id": self.company.id}
+        )
+        self.assertEqual(self._post_demo(event, gateway=gateway).text, "ok")
+        self.assertEqual(self._event(event["id"], gateway).company_id, self.company)
