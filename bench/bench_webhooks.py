@@ -29,7 +29,6 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import harness
@@ -329,11 +328,13 @@ def bench_ingest_booked(server, demo, secret, invoices):
         events = env["paycrm.event"].search([("id", ">", first_event)])
         moves = env["account.move"].browse(ids)
         paid_once = moves.filtered(
-            lambda m: m.payment_state in ("paid", "in_payment")
-            and m.currency_id.compare_amounts(
-                m.paycrm_amount_received, m.amount_total
+            lambda m: (
+                m.payment_state in ("paid", "in_payment")
+                and m.currency_id.compare_amounts(
+                    m.paycrm_amount_received, m.amount_total
+                )
+                == 0
             )
-            == 0
         )
         row |= {
             "backlog": backlog,

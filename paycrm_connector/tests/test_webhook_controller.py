@@ -203,9 +203,7 @@ class TestWebhookIntakeCost(WebhookHttpCase):
 
     def _store(self, invoice, ref):
         event = self._demo_payment(invoice, 1000, ref=ref)
-        return self.events._paycrm_store(
-            self.demo_gateway, self._body(event), event
-        )
+        return self.events._paycrm_store(self.demo_gateway, self._body(event), event)
 
     def test_one_trigger_per_run(self):
         invoices = [self._invoice(100.0) for _n in range(3)]
