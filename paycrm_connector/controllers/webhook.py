@@ -29,6 +29,10 @@ class PaycrmWebhookController(http.Controller):
         # "none" and the public user set below: what "public" does, without
         # its query checking on every request that the public user exists.
         auth="none",
+        # auth="none" routes default to a read-only transaction first: the
+        # INSERT would fail there and the whole request (signature check,
+        # PayPal's verification call) run a second time.
+        readonly=False,
         methods=["POST"],
         csrf=False,
         save_session=False,
