@@ -101,6 +101,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
         stable_url = request.httprequest.url
         choice = self._paycrm_chosen_gateway(move, gateway)
         if choice is None:
+            move._paycrm_note_link_opened()
             return self._paycrm_choice_page(move)
         try:
             link, _created = (
