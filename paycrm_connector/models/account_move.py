@@ -424,9 +424,9 @@ class AccountMove(models.Model):
             SQL(
                 """UPDATE account_move
                       SET paycrm_link_sent_count = COALESCE(paycrm_link_sent_count, 0) + 1,
-                          paycrm_link_first_sent = COALESCE(
-                              paycrm_link_first_sent, now() AT TIME ZONE 'UTC')
+                          paycrm_link_first_sent = COALESCE(paycrm_link_first_sent, %s)
                     WHERE id = ANY(%s)""",
+                fields.Datetime.now(),
                 self.ids,
             )
         )
@@ -441,8 +441,9 @@ class AccountMove(models.Model):
         self.env.cr.execute(
             SQL(
                 """UPDATE account_move
-                      SET paycrm_link_first_opened = now() AT TIME ZONE 'UTC'
+                      SET paycrm_link_first_opened = %s
                     WHERE id = %s AND paycrm_link_first_opened IS NULL""",
+                fields.Datetime.now(),
                 self.id,
             )
         )
