@@ -97,6 +97,7 @@ class TestLinkFunnel(PaycrmLinkCase, MockEmail):
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=emailed.ids
         ).create({})._create_payments()
+        self.env.flush_all()  # the view reads the tables
 
         sent, sends, opened, paid, online, open_rate, paid_rate, conv = (
             _funnel_totals(self.env)
