@@ -24,7 +24,6 @@ import random
 import statistics
 import sys
 import time
-from collections import defaultdict
 from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -102,9 +101,7 @@ def generate(env, customers, invoices, tag):
                     "invoice_id": move_id,
                     "stage_id": policy.stage_ids.id,
                     "result": "sent",
-                    "sent_at": fields.Datetime.to_datetime(
-                        row[3] + timedelta(days=7)
-                    ),
+                    "sent_at": fields.Datetime.to_datetime(row[3] + timedelta(days=7)),
                 }
             )
         if roll < 0.2:
@@ -376,8 +373,7 @@ def clone_batch(env, templates, rows, tag):
         "partner_id": "s.partner",
         "date": "s.day",
         "invoice_date": "CASE WHEN t.invoice_date IS NULL THEN NULL ELSE s.day END",
-        "date_maturity": "CASE WHEN t.date_maturity IS NULL THEN NULL "
-        "ELSE s.due END",
+        "date_maturity": "CASE WHEN t.date_maturity IS NULL THEN NULL ELSE s.due END",
         "balance": signed,
         "amount_currency": signed,
         "debit": f"CASE WHEN t.debit > 0 THEN {amount} ELSE 0 END",

@@ -423,7 +423,8 @@ class AccountMove(models.Model):
         self.env.cr.execute(
             SQL(
                 """UPDATE account_move
-                      SET paycrm_link_sent_count = COALESCE(paycrm_link_sent_count, 0) + 1,
+                      SET paycrm_link_sent_count =
+                              COALESCE(paycrm_link_sent_count, 0) + 1,
                           paycrm_link_first_sent = COALESCE(paycrm_link_first_sent, %s)
                     WHERE id = ANY(%s)""",
                 fields.Datetime.now(),

@@ -61,7 +61,9 @@ class PaycrmBooking(models.AbstractModel):
     def _paycrm_method_vals(self, norm):
         country = self.env["res.country"]
         if norm.card_country:
-            country = country.search([("code", "=", norm.card_country.upper())], limit=1)
+            country = country.search(
+                [("code", "=", norm.card_country.upper())], limit=1
+            )
         return {
             "payment_method": norm.payment_method or False,
             "card_brand": norm.card_brand or False,

@@ -6,7 +6,6 @@ import time
 from odoo.tests import tagged
 
 from ..gateways import DemoAdapter
-from ..gateways.demo import demo_fee
 from .webhook_common import WebhookHttpCase
 
 DAY = 86400
@@ -138,7 +137,9 @@ class TestCardCountryStripe(WebhookHttpCase):
         )
         paid = self.standin.complete_session(session["id"])
         # The stand-in's charge is Stripe's example: a US Visa card.
-        self.assertEqual(paid["charge"]["payment_method_details"]["card"]["country"], "US")
+        self.assertEqual(
+            paid["charge"]["payment_method_details"]["card"]["country"], "US"
+        )
         event = self._stripe_event("checkout.session.completed", paid["session"])
         self.assertEqual(self._post_stripe(event).status_code, 200)
         self._process()

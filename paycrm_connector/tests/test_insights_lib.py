@@ -126,8 +126,13 @@ def test_demo_payment_carries_the_method_chosen():
         "visa",
         "JP",
     )
-    obj = adapter.payment_object("demo_cs_1", 1000, "EUR", {}, method=("paypal", "", ""))
+    obj = adapter.payment_object(
+        "demo_cs_1", 1000, "EUR", {}, method=("paypal", "", "")
+    )
     norm = adapter.parse_event(adapter.build_event("payment.succeeded", obj))
     assert (norm.payment_method, norm.card_country) == ("paypal", "")
     plain = adapter.payment_object("demo_cs_1", 1000, "EUR", {})
-    assert adapter.parse_event(adapter.build_event("payment.failed", plain)).payment_method == ""
+    assert (
+        adapter.parse_event(adapter.build_event("payment.failed", plain)).payment_method
+        == ""
+    )

@@ -99,8 +99,8 @@ class TestLinkFunnel(PaycrmLinkCase, MockEmail):
         ).create({})._create_payments()
         self.env.flush_all()  # the view reads the tables
 
-        sent, sends, opened, paid, online, open_rate, paid_rate, conv = (
-            _funnel_totals(self.env)
+        sent, sends, opened, paid, online, open_rate, paid_rate, conv = _funnel_totals(
+            self.env
         )
         self.assertEqual((sent, sends, opened, paid, online), (3, 4, 2, 2, 1))
         self.assertAlmostEqual(open_rate, 200 / 3)
@@ -148,9 +148,8 @@ class TestReminderLinkSends(ReminderCommon):
     def test_reminders_with_the_link_count_as_sends(self):
         linked = self._invoice_due("2025-03-03")
         self.stages[0].include_pay_link = False
-        unlinked = self._invoice_due("2025-03-10", partner=self.env["res.partner"].create(
-            {"name": "Bob", "email": "bob@example.com"}
-        ))  # fmt: skip
+        bob = self.env["res.partner"].create({"name": "Bob", "email": "b@example.com"})
+        unlinked = self._invoice_due("2025-03-10", partner=bob)
         self._run("2025-03-10")
         self.assertEqual(linked.paycrm_link_sent_count, 1)
         self.assertEqual(
