@@ -20,6 +20,10 @@ CUSTOMER_MOVE_TYPES = ("out_invoice", "out_refund")
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    # Profiles, alerts and their triggers look invoices up by customer (a
+    # profile write alone searches them: the predicted pay date depends on
+    # it); account leaves this column unindexed.
+    commercial_partner_id = fields.Many2one(index=True)
     paycrm_gateway_id = fields.Many2one(
         "paycrm.gateway",
         string="Payment Gateway",
