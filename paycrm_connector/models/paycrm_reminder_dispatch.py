@@ -119,7 +119,6 @@ class PaycrmReminderDispatch(models.AbstractModel):
             if "sms" in group["channels"] and not group.get("error"):
                 self._paycrm_queue_sms(policy, group)
         self._paycrm_log_results(policy, groups, now)
-        self._paycrm_note_links_sent(groups)
         self._paycrm_escalate([g for g in groups if not g.get("error")])
 
     def _paycrm_queue_emails(self, groups, company):
@@ -338,14 +337,3 @@ class PaycrmReminderDispatch(models.AbstractModel):
             )
         # sudo: SMS records belong to the mail machinery, not to our users.
         logs.sms_id.sudo().action_set_outgoing()
-
-    def _paycrm_note_links_sent(self, groups):
-        """Reminders that went out with pay links count as link sends."""
-        invoices = self.env["account.move"]
-        for group in groups:
-            if not group.get("error") and group.get("message"):
-                invoices |= self.env["account.move"].concat(
-                    *(line["invoice"] for line in group["lines"] if line["link"])
-                )
-        # sudo: the counters are derived data of the invoices just reminded.
-        invoices.sudo()._paycrm_note_link_sent()
