@@ -8,7 +8,7 @@ import logging
 import threading
 
 import requests
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import BadRequest, NotFound
 
 from odoo import fields, http
 from odoo.exceptions import UserError
@@ -17,6 +17,7 @@ from odoo.tools import consteq
 
 from .. import const
 from ..gateways import DemoAdapter, GatewayError, GatewayUnreachable
+from ..gateways.demo import DEMO_METHODS
 from .pay_choice import PaycrmPayChoiceMixin
 
 _logger = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
         stable_url = request.httprequest.url
         choice = self._paycrm_chosen_gateway(move, gateway)
         if choice is None:
+            move._paycrm_note_link_opened()
             return self._paycrm_choice_page(move)
         try:
             link, _created = (
@@ -255,9 +257,22 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
         methods=["POST"],
         sitemap=False,
     )
-    def paycrm_demo_submit(self, session_ref, outcome="pay", **kwargs):
+    def paycrm_demo_submit(
+        self, session_ref, outcome="pay", method="card", card_country="", **kwargs
+    ):
         link = self._paycrm_demo_link(session_ref)
         move = link.move_id
+        card_country = (card_country or "").strip().upper()
+        if method not in DEMO_METHODS or not (
+            card_country == "" or (len(card_country) == 2 and card_country.isalpha())
+        ):
+            raise BadRequest(
+                request.env._(
+                    "Choose a payment method among %(methods)s and a two-letter "
+                    "card country (or none).",
+                    methods=", ".join(DEMO_METHODS),
+                )
+            )
         token = move.access_token
         base = request.httprequest.host_url.rstrip("/")
         if link.state != "open":
@@ -272,6 +287,11 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
                 link.currency_id.name,
                 link._paycrm_metadata(),
                 paid=paid,
+                method=(
+                    method,
+                    "visa" if method == "card" else "",
+                    card_country if method == "card" else "",
+                ),
             ),
         )
         payload = adapter.payload(event)

@@ -107,6 +107,12 @@ class NormalizedEvent:
     currency: str = ""
     fee_minor: int = 0
     status: str = ""
+    # How the customer paid (payments only, when the gateway says): the method
+    # type ("card", "sepa_debit", "paypal"), the card brand and the ISO 3166
+    # country of the card's issuer.
+    payment_method: str = ""
+    card_brand: str = ""
+    card_country: str = ""
     extra: dict = field(default_factory=dict)
 
 

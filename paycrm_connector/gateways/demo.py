@@ -12,9 +12,14 @@ import time
 from ..const import DEMO_EVENT_KINDS
 from . import signature
 from .base import CheckoutSession, GatewayAdapter, GatewayError, NormalizedEvent
+from .stripe_events import payment_method_values
 
 SIGNATURE_HEADER = "Paycrm-Signature"
 DEMO_CHECKOUT_PATH = "/paycrm/demo/checkout/"
+
+
+# What the demo checkout page offers the payer (payment method types).
+DEMO_METHODS = ("card", "sepa_debit", "paypal")
 
 
 def demo_fee(amount_minor):
@@ -51,9 +56,15 @@ class DemoAdapter(GatewayAdapter):
         return "expired"
 
     @staticmethod
-    def payment_object(session_id, amount_minor, currency, metadata, paid=True):
-        """The ``data.object`` of a demo ``payment.succeeded/failed`` event."""
-        return {
+    def payment_object(
+        session_id, amount_minor, currency, metadata, paid=True, method=None
+    ):
+        """The ``data.object`` of a demo ``payment.succeeded/failed`` event.
+
+        ``method``: ``(type, card brand, card country)`` the payer chose on the
+        demo page, sent as Stripe's ``payment_method_details``.
+        """
+        obj = {
             "id": f"demo_pay_{secrets.token_hex(12)}",
             "object": "payment",
             "session": session_id,
@@ -63,6 +74,15 @@ class DemoAdapter(GatewayAdapter):
             "status": "succeeded" if paid else "failed",
             "metadata": {key: str(value) for key, value in metadata.items()},
         }
+        if method:
+            kind, brand, country = method
+            obj["payment_method_details"] = {"type": kind}
+            if kind == "card":
+                obj["payment_method_details"]["card"] = {
+                    "brand": brand,
+                    "country": country,
+                }
+        return obj
 
     # -- webhooks ------------------------------------------------------------
 
@@ -119,6 +139,7 @@ class DemoAdapter(GatewayAdapter):
             fee_minor=int(obj.get("fee") or 0),
             status=status,
             extra=extra,
+            **payment_method_values(obj.get("payment_method_details")),
         )
 
     def refund(

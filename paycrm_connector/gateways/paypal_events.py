@@ -111,6 +111,26 @@ def _meta_values(custom_id):
     return {"invoice_id": meta.get("inv"), "db": meta.get("db", "")}
 
 
+def payment_source_values(source):
+    """Method, card brand and card country of a PayPal ``payment_source``.
+
+    Captures usually carry none (the order does): the money then came through
+    a PayPal account, whose country is the payer's, not a card's."""
+    source = source if isinstance(source, dict) else {}
+    card = source.get("card")
+    if isinstance(card, dict):
+        country = card.get("country_code") or (card.get("bin_details") or {}).get(
+            "bin_country_code"
+        )
+        return {
+            "payment_method": "card",
+            "card_brand": str(card.get("brand") or "").lower(),
+            "card_country": str(country or "").upper(),
+        }
+    method = next(iter(source), "paypal")
+    return {"payment_method": str(method).lower()}
+
+
 def capture_values(resource):
     amount, currency = money_minor(resource.get("amount"))
     breakdown = resource.get("seller_receivable_breakdown") or {}
@@ -129,6 +149,7 @@ def capture_values(resource):
             "status_reason": (resource.get("status_details") or {}).get("reason", ""),
         },
         **_meta_values(resource.get("custom_id")),
+        **payment_source_values(resource.get("payment_source")),
     }
 
 

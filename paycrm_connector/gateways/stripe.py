@@ -15,7 +15,7 @@ from .base import (
     GatewayUnreachable,
 )
 from .money import stripe_exponent
-from .stripe_events import _int, _ref, parse_stripe_event
+from .stripe_events import _int, _ref, parse_stripe_event, payment_method_values
 
 STRIPE_API_BASE = "https://api.stripe.com"
 
@@ -212,6 +212,8 @@ class StripeAdapter(GatewayAdapter):
         changes = {"payment_ref": pi_id, "extra": extra}
         if needs_payment and isinstance(txn, dict):
             changes["fee_minor"] = int(txn.get("fee") or 0)
+        if not event.payment_method and isinstance(charge, dict):
+            changes.update(payment_method_values(charge.get("payment_method_details")))
         if event.invoice_id is None and metadata.get("paycrm_invoice_id"):
             changes["invoice_id"] = _int(metadata["paycrm_invoice_id"])
             changes["db"] = metadata.get("paycrm_db", "")

@@ -17,6 +17,21 @@ def _int(value):
         return None
 
 
+def payment_method_values(details):
+    """Method type, card brand and card country of a Charge's
+    ``payment_method_details`` or of a PaymentMethod (both are shaped
+    ``{"type": "card", "card": {"brand": ..., "country": ...}}``)."""
+    if not isinstance(details, dict) or not details.get("type"):
+        return {}
+    method = str(details["type"])
+    card = details.get(method) if method in ("card", "card_present") else None
+    values = {"payment_method": method}
+    if isinstance(card, dict):
+        values["card_brand"] = str(card.get("brand") or "")
+        values["card_country"] = str(card.get("country") or "").upper()
+    return values
+
+
 def _payment_fields(obj, event_type):
     """Payment references and fee of a Checkout Session or a PaymentIntent."""
     if obj.get("object") == "checkout.session":
@@ -38,6 +53,12 @@ def _payment_fields(obj, event_type):
     }
     if isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict):
         fields["fee_minor"] = int(charge["balance_transaction"].get("fee") or 0)
+    if isinstance(charge, dict):
+        fields.update(payment_method_values(charge.get("payment_method_details")))
+    else:
+        # A declined attempt names the method it tried.
+        error = obj.get("last_payment_error") or {}
+        fields.update(payment_method_values(error.get("payment_method")))
     return fields, dict(obj.get("metadata") or {})
 
 

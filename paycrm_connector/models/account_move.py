@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import consteq, format_amount
+from odoo.tools import SQL, consteq, format_amount
 from odoo.tools.misc import hmac as odoo_hmac
 
 from .. import const
@@ -20,6 +20,10 @@ CUSTOMER_MOVE_TYPES = ("out_invoice", "out_refund")
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    # Profiles, alerts and their triggers look invoices up by customer (a
+    # profile write alone searches them: the predicted pay date depends on
+    # it); account leaves this column unindexed.
+    commercial_partner_id = fields.Many2one(index=True)
     paycrm_gateway_id = fields.Many2one(
         "paycrm.gateway",
         string="Payment Gateway",
@@ -147,6 +151,26 @@ class AccountMove(models.Model):
     )
     paycrm_link_last_opened = fields.Datetime(
         string="Link Last Opened",
+        readonly=True,
+        copy=False,
+        groups="paycrm_connector.group_paycrm_user",
+    )
+    # The link funnel (sent -> opened -> paid), written by raw SQL counters.
+    paycrm_link_sent_count = fields.Integer(
+        string="Link Sends",
+        readonly=True,
+        copy=False,
+        groups="paycrm_connector.group_paycrm_user",
+        help="Emails, SMS and reminders that carried the payment link.",
+    )
+    paycrm_link_first_sent = fields.Datetime(
+        string="Link First Sent",
+        readonly=True,
+        copy=False,
+        groups="paycrm_connector.group_paycrm_user",
+    )
+    paycrm_link_first_opened = fields.Datetime(
+        string="Link First Opened",
         readonly=True,
         copy=False,
         groups="paycrm_connector.group_paycrm_user",
@@ -393,6 +417,43 @@ class AccountMove(models.Model):
             url = f"{url}?{urlencode(query)}"
         return url
 
+    def _paycrm_note_link_sent(self):
+        """Count one more send of these invoices' links (the link funnel).
+
+        Raw SQL: an ORM write of account.move runs its accounting checks for
+        what is a counter, and a reminder run sends thousands at once."""
+        if not self:
+            return
+        self.env.cr.execute(
+            SQL(
+                """UPDATE account_move
+                      SET paycrm_link_sent_count =
+                              COALESCE(paycrm_link_sent_count, 0) + 1,
+                          paycrm_link_first_sent = COALESCE(paycrm_link_first_sent, %s)
+                    WHERE id = ANY(%s)""",
+                fields.Datetime.now(),
+                self.ids,
+            )
+        )
+        self.invalidate_recordset(["paycrm_link_sent_count", "paycrm_link_first_sent"])
+
+    def _paycrm_note_link_opened(self):
+        """The customer opened the stable link (first time only: no row lock
+        on later clicks)."""
+        self.ensure_one()
+        if self.paycrm_link_first_opened:
+            return
+        self.env.cr.execute(
+            SQL(
+                """UPDATE account_move
+                      SET paycrm_link_first_opened = %s
+                    WHERE id = %s AND paycrm_link_first_opened IS NULL""",
+                fields.Datetime.now(),
+                self.id,
+            )
+        )
+        self.invalidate_recordset(["paycrm_link_first_opened"])
+
     def _paycrm_is_payable(self):
         self.ensure_one()
         gateway = self.paycrm_gateway_id
@@ -428,6 +489,23 @@ class AccountMove(models.Model):
             render_context["paycrm_pay_url"] = move._paycrm_pay_url()
         return render_context
 
+    def _notify_thread_by_email(self, message, recipients_data, *args, **kwargs):
+        result = super()._notify_thread_by_email(
+            message, recipients_data, *args, **kwargs
+        )
+        # The layout carries "Pay online" for a payable invoice (see above):
+        # an email to the customer (Send & Print, a chatter message) sends
+        # the link as much as the link wizard does.
+        move = self.sudo()
+        if len(move) == 1 and move._paycrm_is_payable():
+            emailed = self.env["res.partner"].browse(
+                [r["id"] for r in recipients_data if r.get("notif") == "email"]
+            )
+            customer = move.commercial_partner_id
+            if emailed.filtered(lambda p: p.commercial_partner_id == customer):
+                move._paycrm_note_link_sent()
+        return result
+
     # ---------------------------------------------------------------- sending
 
     def _paycrm_send_link(self, channel="email", amount=None, message=None):
@@ -450,6 +528,7 @@ class AccountMove(models.Model):
         if amount is not None:
             self.ensure_one()
         skipped = {}
+        sent = self.browse()
         if channel in ("email", "email_sms"):
             no_email = self.filtered(lambda m: not m.partner_id.email)
             for move in no_email:
@@ -460,6 +539,7 @@ class AccountMove(models.Model):
                     )
                 ]
             (self - no_email)._paycrm_mail_links(amount, message)
+            sent |= self - no_email
         if channel in ("sms", "email_sms"):
             for move in self:
                 partner = move.partner_id
@@ -469,6 +549,7 @@ class AccountMove(models.Model):
                         partner_ids=partner.ids,
                         sms_pid_to_number={partner.id: partner.paycrm_mobile_e164},
                     )
+                    sent |= move
                     continue
                 skipped.setdefault(move, []).append(
                     _(
@@ -478,6 +559,8 @@ class AccountMove(models.Model):
                         warning=partner.paycrm_phone_warning or "",
                     )
                 )
+        # sudo: counting a send needs no right on the invoice fields.
+        sent.sudo()._paycrm_note_link_sent()
         for move, notes in skipped.items():
             move.message_post(body=" ".join(notes), subtype_xmlid="mail.mt_note")
         return [note for notes in skipped.values() for note in notes]

@@ -235,6 +235,8 @@ class PaycrmAlert(models.Model):
     def _paycrm_check_events(self, event_ids):
         events = self.env["paycrm.event"].browse(event_ids).exists()
         for event in events.filtered(lambda e: e.state == "done"):
+            if event.card_country_id and event.invoice_id:
+                self._paycrm_check_card_country(event)
             if event.kind == "payment_failed" and event.invoice_id:
                 self._paycrm_check_failed(event)
             elif event.kind == "dispute_opened":
@@ -290,6 +292,39 @@ class PaycrmAlert(models.Model):
                     ),
                 }
             )
+
+    def _paycrm_check_card_country(self, event):
+        """A card from another country than the customer's (either unknown:
+        nothing to compare), once per customer, card country and window."""
+        company = event.company_id
+        invoice = event.invoice_id
+        partner = invoice.commercial_partner_id
+        home = partner.country_id or invoice.partner_id.country_id
+        card = event.card_country_id
+        if not company.paycrm_alert_card_country or not home or card == home:
+            return
+        days = max(company.paycrm_alert_card_country_days, 1)
+        bucket = int(self._paycrm_event_time(event).timestamp() // (days * 86400))
+        self._paycrm_raise(
+            {
+                "company_id": company.id,
+                "kind": "card_country",
+                "partner_id": partner.id,
+                "invoice_id": invoice.id,
+                "event_id": event.id,
+                "currency_id": event.currency_id.id,
+                "amount": event.amount,
+                "window_key": f"card_country:{partner.id}:{card.code}:{days}d:{bucket}",
+                "message": _(
+                    "%(partner)s (%(home)s) used a card issued in %(card)s to pay "
+                    "%(invoice)s.",
+                    partner=partner.display_name,
+                    home=home.name,
+                    invoice=invoice.name,
+                    card=card.name,
+                ),
+            }
+        )
 
     def _paycrm_alert_dispute(self, event):
         self._paycrm_raise(

@@ -43,6 +43,7 @@ class PaycrmBooking(models.AbstractModel):
             "object_ref": norm.object_ref,
             "payment_ref": norm.payment_ref or False,
             "charge_ref": norm.extra.get("charge") or False,
+            **self._paycrm_method_vals(norm),
         }
         handler = HANDLERS.get(norm.kind)
         if not handler:
@@ -56,6 +57,18 @@ class PaycrmBooking(models.AbstractModel):
             more["vals"] = vals | more["vals"]
             return state, more
         return state, vals | more
+
+    def _paycrm_method_vals(self, norm):
+        country = self.env["res.country"]
+        if norm.card_country:
+            country = country.search(
+                [("code", "=", norm.card_country.upper())], limit=1
+            )
+        return {
+            "payment_method": norm.payment_method or False,
+            "card_brand": norm.card_brand or False,
+            "card_country_id": country.id,
+        }
 
     # ------------------------------------------------------------- matching
 

@@ -72,6 +72,12 @@ class PaycrmEvent(models.Model):
     currency_id = fields.Many2one("res.currency", readonly=True)
     amount = fields.Monetary(readonly=True)
     fee_amount = fields.Monetary(readonly=True)
+    # How the customer paid, when the gateway says (payments only).
+    payment_method = fields.Char(
+        readonly=True, help="As the gateway names it: card, sepa_debit, paypal..."
+    )
+    card_brand = fields.Char(readonly=True)
+    card_country_id = fields.Many2one("res.country", readonly=True)
 
     _sql_constraints = [
         (

@@ -107,11 +107,15 @@ class PaycrmLink(models.Model):
         self.env.cr.execute(
             SQL(
                 "UPDATE account_move SET paycrm_link_last_opened = "
-                "(now() AT TIME ZONE 'UTC') WHERE id = %s",
+                "(now() AT TIME ZONE 'UTC'), paycrm_link_first_opened = "
+                "COALESCE(paycrm_link_first_opened, now() AT TIME ZONE 'UTC') "
+                "WHERE id = %s",
                 move.id,
             )
         )
-        move.invalidate_recordset(["paycrm_link_last_opened"])
+        move.invalidate_recordset(
+            ["paycrm_link_last_opened", "paycrm_link_first_opened"]
+        )
 
     @api.model
     def _paycrm_check_payable(self, move, amount=None, gateway=None):

@@ -109,7 +109,7 @@ class PaycrmProfile(models.AbstractModel):
             for partner in batch.with_context(tracking_disable=True):
                 row = figures.get(partner.id, {})
                 sent, credited = reminders.get(partner.id, (0, 0))
-                failed, preferred = gateways.get(partner.id, (0, False))
+                failed, preferred, method = gateways.get(partner.id, (0, False, False))
                 vals = rating._paycrm_profile_values(row, settings, company_delay)
                 vals.update(
                     paycrm_profile_currency_id=currency.id,
@@ -119,6 +119,7 @@ class PaycrmProfile(models.AbstractModel):
                     else 0.0,
                     paycrm_failed_attempts_30d=failed,
                     paycrm_preferred_gateway_id=preferred,
+                    paycrm_preferred_method=method,
                     paycrm_profile_date=today,
                 )
                 partner.write(vals)
@@ -256,35 +257,46 @@ class PaycrmProfile(models.AbstractModel):
 
     @api.model
     def _paycrm_gateway_figures(self, partner_ids, today):
-        """{partner: (failed attempts in 30 days, most used gateway in 12 months)}."""
+        """{partner: (failed attempts in 30 days, most used gateway and most
+        used payment method in 12 months)}."""
         self.env.cr.execute(
             SQL(
                 """WITH ev AS (
                      SELECT m.commercial_partner_id AS partner, e.gateway_id, e.kind,
+                            e.payment_method,
                             COALESCE(e.created, e.create_date)::date AS day
                        FROM paycrm_event e
                        JOIN account_move m ON m.id = e.invoice_id
-                      WHERE m.commercial_partner_id = ANY(%s) AND e.state = 'done'
+                      WHERE m.commercial_partner_id = ANY(%(partners)s)
+                        AND e.state = 'done'
                         AND e.kind IN ('payment_succeeded', 'payment_failed')
                    ), used AS (
                      SELECT DISTINCT ON (partner) partner, gateway_id
-                       FROM ev WHERE kind = 'payment_succeeded' AND day > %s
+                       FROM ev WHERE kind = 'payment_succeeded' AND day > %(year)s
                       GROUP BY partner, gateway_id
                       ORDER BY partner, COUNT(*) DESC, gateway_id
+                   ), method AS (
+                     SELECT DISTINCT ON (partner) partner, payment_method
+                       FROM ev WHERE kind = 'payment_succeeded' AND day > %(year)s
+                        AND payment_method IS NOT NULL
+                      GROUP BY partner, payment_method
+                      ORDER BY partner, COUNT(*) DESC, payment_method
                    )
                    SELECT p.partner,
                           COUNT(*) FILTER (WHERE ev.kind = 'payment_failed'
-                                             AND ev.day > %s),
-                          MAX(used.gateway_id)
+                                             AND ev.day > %(month)s),
+                          MAX(used.gateway_id), MAX(method.payment_method)
                      FROM (SELECT DISTINCT partner FROM ev) p
                      JOIN ev ON ev.partner = p.partner
                      LEFT JOIN used ON used.partner = p.partner
+                     LEFT JOIN method ON method.partner = p.partner
                     GROUP BY p.partner""",
-                partner_ids,
-                today - timedelta(days=365),
-                today - timedelta(days=30),
+                partners=partner_ids,
+                year=today - timedelta(days=365),
+                month=today - timedelta(days=30),
             )
         )
         return {
-            pid: (failed, gw or False) for pid, failed, gw in self.env.cr.fetchall()
+            pid: (failed, gw or False, method or False)
+            for pid, failed, gw, method in self.env.cr.fetchall()
         }

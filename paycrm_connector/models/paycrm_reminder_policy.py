@@ -367,6 +367,23 @@ class PaycrmReminderPolicy(models.Model):
         if not sendable:
             return stats
         self.env["paycrm.reminder.dispatch"]._paycrm_deliver(self, sendable, now)
+        self._paycrm_note_links_sent(sendable)
         for group in sendable:
             stats["failed" if group.get("error") else "sent"] += 1
         return stats
+
+    def _paycrm_note_links_sent(self, groups):
+        """Reminders that went out with pay links count as link sends (the
+        link funnel)."""
+        moves = self.env["account.move"]
+        invoices = moves.concat(
+            *(
+                line["invoice"]
+                for group in groups
+                if not group.get("error") and group.get("message")
+                for line in group["lines"]
+                if line["link"]
+            )
+        )
+        # sudo: the counters are derived data of the invoices just reminded.
+        invoices.sudo()._paycrm_note_link_sent()

@@ -48,6 +48,17 @@ class ResCompany(models.Model):
     paycrm_alert_failed_hours = fields.Integer(
         string="Failed Attempts Window (hours)", default=24
     )
+    paycrm_alert_card_country = fields.Boolean(
+        string="Alert on Foreign Cards",
+        default=True,
+        help="Alert when a gateway payment is made with a card issued in another "
+        "country than the customer's (customers without a country are skipped).",
+    )
+    paycrm_alert_card_country_days = fields.Integer(
+        string="Foreign Card Window (days)",
+        default=30,
+        help="One alert per customer and card country within this many days.",
+    )
     paycrm_alert_refund_share = fields.Float(
         string="Refund Share (%)",
         default=20.0,

@@ -61,6 +61,12 @@ class ResConfigSettings(models.TransientModel):
     paycrm_alert_failed_hours = fields.Integer(
         related="company_id.paycrm_alert_failed_hours", readonly=False
     )
+    paycrm_alert_card_country = fields.Boolean(
+        related="company_id.paycrm_alert_card_country", readonly=False
+    )
+    paycrm_alert_card_country_days = fields.Integer(
+        related="company_id.paycrm_alert_card_country_days", readonly=False
+    )
     paycrm_alert_refund_share = fields.Float(
         related="company_id.paycrm_alert_refund_share", readonly=False
     )

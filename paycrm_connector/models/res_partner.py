@@ -319,6 +319,14 @@ class ResPartner(models.Model):
         groups="paycrm_connector.group_paycrm_user",
         help="Gateway of most of this customer's successful payments (12 months).",
     )
+    paycrm_preferred_method = fields.Char(
+        string="Preferred Method",
+        readonly=True,
+        groups="paycrm_connector.group_paycrm_user",
+        help="Payment method (card, sepa_debit, paypal...) of most of this "
+        "customer's successful gateway payments (12 months), as the gateway "
+        "reported it.",
+    )
     paycrm_profile_date = fields.Date(
         string="Profile Computed On",
         readonly=True,

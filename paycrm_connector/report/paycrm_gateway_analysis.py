@@ -4,7 +4,7 @@ from odoo.tools import SQL
 
 class PaycrmGatewayAnalysis(models.Model):
     """One row per processed gateway payment or refund event: success rate and
-    fees by gateway and month."""
+    fees by gateway, payment method and month."""
 
     _name = "paycrm.gateway.analysis"
     _description = "Gateway Payments Analysis"
@@ -16,6 +16,10 @@ class PaycrmGatewayAnalysis(models.Model):
     provider = fields.Char(readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
+    payment_method = fields.Char(
+        readonly=True, help="As the gateway reported it (card, sepa_debit, paypal...)."
+    )
+    card_country_id = fields.Many2one("res.country", readonly=True)
     date = fields.Datetime(readonly=True)
     kind = fields.Selection(
         [
@@ -45,6 +49,7 @@ class PaycrmGatewayAnalysis(models.Model):
             """
             SELECT e.id, e.company_id, e.gateway_id, g.provider,
                    m.commercial_partner_id AS partner_id, e.currency_id,
+                   e.payment_method, e.card_country_id,
                    COALESCE(e.created, e.create_date) AS date, e.kind,
                    (e.kind != 'refund_succeeded')::int AS attempt_count,
                    (e.kind = 'payment_succeeded')::int AS succeeded_count,

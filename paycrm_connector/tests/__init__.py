@@ -20,3 +20,5 @@ from . import test_payment_link_demo
 from . import test_paypal_flow
 from . import test_paypal_webhook
 from . import test_webhook_batch
+from . import test_alert_card_country
+from . import test_link_funnel
