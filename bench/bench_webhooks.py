@@ -83,7 +83,8 @@ def machine():
                 break
     load = os.getloadavg()[0]
     return (
-        f"{os.cpu_count()} CPU ({model}), load {load:.2f}, {platform.python_version()}"
+        f"{os.cpu_count()} CPU ({model}), load {load:.2f}, "
+        f"{platform.python_version()}, statistics: {harness.STATISTICS}"
     )
 
 
