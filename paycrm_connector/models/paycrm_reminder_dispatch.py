@@ -1,17 +1,24 @@
 """Rendering and queuing of reminder messages, in batches.
 
 Emails are rendered once per template and batch (one render call for all the
-customers of the batch), then queued as mail.mail with one create call; the
-chatter notes on invoices are logged with one ``_message_log_batch`` call.
+customers of the batch, the template compiled once, see ir_qweb.py), then queued
+as mail.mail with one create call; SMS are queued the same way (messages, sms.sms
+and notifications, one create each, as the sms module's notification does for
+one record); the chatter notes on invoices are logged with one
+``_message_log_batch`` call and the reminder logs are written once per outcome.
 """
 
 import logging
 
 from markupsafe import Markup, escape
 
-from odoo import _, fields, models
+from odoo import Command, _, fields, models
 from odoo.tools import format_amount, format_date
 from odoo.tools.mail import generate_tracking_message_id
+
+from odoo.addons.sms.tools.sms_tools import sms_content_to_rendered_html
+
+from .ir_qweb import COMPILE_ONCE_KEY
 
 _logger = logging.getLogger(__name__)
 
@@ -75,6 +82,7 @@ class PaycrmReminderDispatch(models.AbstractModel):
 
     def _paycrm_render_into(self, template, groups, context):
         lead_ids = [g["items"][0][0].id for g in groups]
+        template = template.with_context(**{COMPILE_ONCE_KEY: True})
         bodies = template._render_field(
             "body_html",
             lead_ids,
@@ -111,21 +119,44 @@ class PaycrmReminderDispatch(models.AbstractModel):
         for group in groups:
             group["lines"] = self._paycrm_lines(group)
         self._paycrm_render_emails(groups)
-        emailing = [
-            g for g in groups if "email" in g["channels"] and not g.get("error")
-        ]
-        self._paycrm_queue_emails(emailing, company)
-        for group in groups:
-            if "sms" in group["channels"] and not group.get("error"):
-                self._paycrm_queue_sms(policy, group)
+        rendered = [g for g in groups if not g.get("error")]
+        self._paycrm_queue_emails(
+            [g for g in rendered if "email" in g["channels"]], company
+        )
+        self._paycrm_queue_sms(policy, [g for g in rendered if "sms" in g["channels"]])
         self._paycrm_log_results(policy, groups, now)
-        self._paycrm_escalate([g for g in groups if not g.get("error")])
+        self._paycrm_escalate(rendered)
+
+    def _paycrm_message_base(self, company, groups):
+        """Values shared by the customer-chatter messages of a batch; the
+        reply-to of all the customers in one call, not one per message."""
+        email_from = company.email_formatted or self.env.user.email_formatted
+        reply_to = (
+            self.env["res.partner"]
+            .browse(g["partner"].id for g in groups)
+            ._notify_get_reply_to(default=email_from)
+        )
+        base = {
+            "model": "res.partner",
+            "subtype_id": self.env.ref("paycrm_connector.mt_paycrm_reminder").id,
+            "is_internal": False,
+            "author_id": company.partner_id.id,
+            "email_from": email_from,
+        }
+        return [
+            dict(
+                base,
+                res_id=group["partner"].id,
+                record_name=group["partner"].display_name,
+                reply_to=reply_to[group["partner"].id],
+                partner_ids=[Command.link(group["recipient"].id)],
+            )
+            for group in groups
+        ]
 
     def _paycrm_queue_emails(self, groups, company):
         if not groups:
             return
-        subtype = self.env.ref("paycrm_connector.mt_paycrm_reminder")
-        email_from = company.email_formatted or self.env.user.email_formatted
         # sudo: mail.message/mail.mail creation is the mailing machinery; the
         # caller already proved access to invoices and policy.
         messages = (
@@ -133,21 +164,16 @@ class PaycrmReminderDispatch(models.AbstractModel):
             .sudo()
             .create(
                 [
-                    {
-                        "model": "res.partner",
-                        "res_id": group["partner"].id,
-                        "record_name": group["partner"].display_name,
-                        "message_type": "email_outgoing",
-                        "subtype_id": subtype.id,
-                        "is_internal": False,
-                        "subject": group["subject"],
-                        "body": group["body"],
-                        "author_id": company.partner_id.id,
-                        "email_from": email_from,
-                        "partner_ids": [(4, group["recipient"].id)],
-                        "message_id": generate_tracking_message_id("paycrm-reminder"),
-                    }
-                    for group in groups
+                    dict(
+                        base,
+                        message_type="email_outgoing",
+                        subject=group["subject"],
+                        body=group["body"],
+                        message_id=generate_tracking_message_id("paycrm-reminder"),
+                    )
+                    for group, base in zip(
+                        groups, self._paycrm_message_base(company, groups), strict=True
+                    )
                 ]
             )
         )
@@ -185,51 +211,114 @@ class PaycrmReminderDispatch(models.AbstractModel):
             group["message"] = message
             group["mail"] = mail
 
-    def _paycrm_queue_sms(self, policy, group):
-        recipient = group["recipient"]
-        body = group["stage"]._paycrm_render_sms(
-            self._paycrm_sms_values(policy, group), lang=recipient.lang
-        )
+    def _paycrm_queue_sms(self, policy, groups):
+        """Queue one SMS per group, as ``_message_sms(put_in_queue=True)`` would
+        (message on the customer, sms.sms, notification with its tracker) but
+        with one create per model for the whole batch. The SMS cron talks to
+        the provider outside this transaction; refused SMS are put back in the
+        queue by the next run (_paycrm_retry_failed_sms)."""
+        if not groups:
+            return
+        for group in groups:
+            group["sms_body"] = group["stage"]._paycrm_render_sms(
+                self._paycrm_sms_values(policy, group), lang=group["recipient"].lang
+            )
         try:
             with self.env.cr.savepoint():
-                message = recipient._message_sms(
-                    body,
-                    partner_ids=recipient.ids,
-                    sms_pid_to_number={recipient.id: recipient.paycrm_mobile_e164},
-                    subtype_id=self.env.ref("paycrm_connector.mt_paycrm_reminder").id,
-                    # Queued like the emails: the SMS cron talks to the provider
-                    # outside this transaction, and failures are retried by the
-                    # next run (_paycrm_retry_failed_sms).
-                    put_in_queue=True,
-                )
-        except Exception as exc:  # noqa: BLE001 - reported on the log, email stays
-            _logger.warning(
-                "Reminder SMS to partner %s not queued: %s", recipient.id, exc
-            )
-            group["sms_error"] = str(exc)
+                self._paycrm_create_sms(policy, groups)
             return
-        group.setdefault("message", message)
-        group["sms"] = (
+        except Exception:  # noqa: BLE001 - isolate the failing customers below
+            _logger.warning("Reminder SMS batch not queued, retrying one by one")
+        for group in groups:
+            try:
+                with self.env.cr.savepoint():
+                    self._paycrm_create_sms(policy, [group])
+            except Exception as exc:  # noqa: BLE001 - reported on the log, email stays
+                _logger.warning(
+                    "Reminder SMS to partner %s not queued: %s",
+                    group["recipient"].id,
+                    exc,
+                )
+                group["sms_error"] = str(exc)
+
+    def _paycrm_create_sms(self, policy, groups):
+        # sudo: SMS, messages and notifications belong to the mail machinery.
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            .create(
+                [
+                    dict(
+                        base,
+                        message_type="sms",
+                        body=sms_content_to_rendered_html(group["sms_body"]),
+                        message_id=generate_tracking_message_id("paycrm-reminder"),
+                    )
+                    for group, base in zip(
+                        groups,
+                        self._paycrm_message_base(policy.company_id, groups),
+                        strict=True,
+                    )
+                ]
+            )
+        )
+        sms_all = (
             self.env["sms.sms"]
             .sudo()
-            .search([("mail_message_id", "=", message.id)], limit=1)
+            .create(
+                [
+                    {
+                        "body": group["sms_body"],
+                        "mail_message_id": message.id,
+                        "partner_id": group["recipient"].id,
+                        "number": group["recipient"].paycrm_mobile_e164,
+                        "state": "outgoing",
+                    }
+                    for group, message in zip(groups, messages, strict=True)
+                ]
+            )
         )
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "author_id": message.author_id.id,
+                    "mail_message_id": message.id,
+                    "res_partner_id": sms.partner_id.id,
+                    "sms_number": sms.number,
+                    "notification_type": "sms",
+                    "sms_id_int": sms.id,
+                    "sms_tracker_ids": [Command.create({"sms_uuid": sms.uuid})],
+                    "is_read": True,
+                    "notification_status": "ready",
+                }
+                for message, sms in zip(messages, sms_all, strict=True)
+            ]
+        )
+        for group, message, sms in zip(groups, messages, sms_all, strict=True):
+            group.setdefault("message", message)
+            group["sms"] = sms
 
     def _paycrm_log_results(self, policy, groups, now):
+        Log = self.env["paycrm.reminder.log"]
         notes = {}
+        by_outcome = {}
         for group in groups:
             channels = group["channels"]
             channel = "both" if len(channels) == 2 else next(iter(channels))
             error = group.get("error") or group.get("sms_error")
+            outcome = (
+                channel,
+                "failed"
+                if group.get("error")
+                else ("fallback" if group["note"] else "sent"),
+                group["note"],
+                error or False,
+            )
+            by_outcome.setdefault(outcome, []).extend(group["logs"].ids)
+            # Links only: no profile to touch, and the ORM flushes these
+            # writes as one UPDATE for the batch.
             group["logs"].write(
                 {
-                    "channel": channel,
-                    "sent_at": now,
-                    "result": "failed"
-                    if group.get("error")
-                    else ("fallback" if group["note"] else "sent"),
-                    "note": group["note"],
-                    "error": error or False,
                     "mail_message_id": group.get(
                         "message", self.env["mail.message"]
                     ).id,
@@ -253,6 +342,17 @@ class PaycrmReminderDispatch(models.AbstractModel):
                     ),
                     escape(group["note"] or ""),
                 )
+        # One write per outcome (sent, fallback, failed...), not one per customer.
+        for (channel, result, note, error), log_ids in by_outcome.items():
+            Log.browse(log_ids).write(
+                {
+                    "channel": channel,
+                    "sent_at": now,
+                    "result": result,
+                    "note": note,
+                    "error": error,
+                }
+            )
         if notes:
             self.env["account.move"].browse(list(notes))._message_log_batch(
                 notes, author_id=policy.company_id.partner_id.id
