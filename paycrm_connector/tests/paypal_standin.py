@@ -11,21 +11,18 @@ PayPal's fees are invented here (3.49 % + a fixed part): only their shape is rea
 import base64
 import contextlib
 import copy
-import functools
 import hashlib
 import hmac
 import itertools
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
-from .stripe_standin import CIDict
+from .http_standin import CIDict, HttpStandin, JsonHandler
 
 ZERO_DECIMAL = {"HUF", "JPY", "TWD"}
 CURRENCIES = set(
@@ -91,23 +88,20 @@ class Request:
     status: int = 0
 
 
-class PaypalStandin:
+class PaypalStandin(HttpStandin):
     """Threaded fake PayPal API on 127.0.0.1; state lives in memory per instance."""
 
     def __init__(self, client_id="client_test", secret="secret_test"):
+        super().__init__()
+        self.handler_class = _Handler
         self.credentials = {(client_id, secret)}
         self.token_lifetime = 32400  # seconds, as PayPal answers in expires_in
         self.tokens = set()  # tokens PayPal would still accept
-        self.requests = []
-        self.delay = 0.0
         self.valid_signatures = True  # False: verification answers FAILURE
         self.next_capture_status = "COMPLETED"  # or PENDING, DECLINED
         self.orders, self.captures, self.refunds = {}, {}, {}
         self._replays = {}  # (PayPal-Request-Id, path) -> (status, body)
-        self._faults = []
         self._ids = itertools.count(1)
-        self._lock = threading.RLock()
-        self._server = None
         self._routes = [
             ("POST", "/v1/oauth2/token", self._token),
             ("POST", "/v2/checkout/orders", self._create_order),
@@ -119,49 +113,7 @@ class PaypalStandin:
             ("POST", "/v1/notifications/verify-webhook-signature", self._verify),
         ]
 
-    @property
-    def url(self):
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self):
-        handler = type("Handler", (_Handler,), {"standin": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
-        threading.Thread(target=serve, daemon=True).start()
-        return self
-
-    def stop(self):
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
     # -- helpers for tests -------------------------------------------------------
-
-    def calls(self, method=None, path_prefix=""):
-        return [
-            r
-            for r in self.requests
-            if method in (None, r.method) and r.path.startswith(path_prefix)
-        ]
-
-    def last(self, method=None, path_prefix=""):
-        found = self.calls(method, path_prefix)
-        return found[-1] if found else None
-
-    def fail_next(self, status=500, count=1, path_prefix=""):
-        """Answer the next ``count`` matching requests with a PayPal-shaped error."""
-        with self._lock:
-            self._faults.append([status, count, path_prefix])
 
     def expire_tokens(self):
         """Every access token handed out so far stops working (as on expiry)."""
@@ -200,15 +152,13 @@ class PaypalStandin:
                 return exc.status, exc.body
 
     def _check_fault(self, path):
-        for fault in self._faults:
-            status, count, prefix = fault
-            if count > 0 and path.startswith(prefix):
-                fault[1] -= 1
-                raise PaypalError(
-                    status,
-                    "INTERNAL_SERVER_ERROR",
-                    "An internal server error occurred.",
-                )
+        status = self.take_fault(path)
+        if status:
+            raise PaypalError(
+                status,
+                "INTERNAL_SERVER_ERROR",
+                "An internal server error occurred.",
+            )
 
     def _check_token(self, header):
         if header.removeprefix("Bearer ").strip() not in self.tokens:
@@ -595,31 +545,15 @@ def webhook_headers(payload, webhook_id, transmission_id=None):
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    standin = None
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        """Keep test output clean."""
-
+class _Handler(JsonHandler):
     def _serve(self):
-        split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = CIDict(self.headers.items())
+        path, _query, headers, body = self.read_request()
         parsed = None
         if "json" in (headers.get("Content-Type") or "") and body:
             with contextlib.suppress(ValueError):
                 parsed = json.loads(body)
-        req = Request(self.command, split.path, headers, body, parsed)
+        req = Request(self.command, path, headers, body, parsed)
         req.status, payload = self.standin.handle(req)
-        data = json.dumps(payload).encode()
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.send_response(req.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Paypal-Debug-Id", "f1e2d3c4b5a69")
-            self.end_headers()
-            self.wfile.write(data)
+        self.answer(req.status, payload, {"Paypal-Debug-Id": "f1e2d3c4b5a69"})
 
     do_GET = do_POST = do_PATCH = _serve

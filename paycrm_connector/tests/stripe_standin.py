@@ -8,19 +8,18 @@ the SDK parses them exactly as in production. Point a client at it with::
     stripe.StripeClient(key, base_addresses={"api": standin.url})
 """
 
-import contextlib
 import copy
 import functools
 import itertools
 import json
 import os
 import re
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
+
+from .http_standin import CIDict, HttpStandin, JsonHandler
 
 FIXTURES_ENV = "PAYCRM_STRIPE_FIXTURES"
 FIXTURES_RELPATH = Path("shared", "stripe", "fixtures3.json")
@@ -116,22 +115,6 @@ def overlay(obj, params):
     return obj
 
 
-class CIDict(dict):
-    """Header dict with case-insensitive lookups, as HTTP headers are."""
-
-    def __init__(self, items=()):
-        super().__init__((k.lower(), v) for k, v in dict(items).items())
-
-    def __getitem__(self, key):
-        return super().__getitem__(key.lower())
-
-    def __contains__(self, key):
-        return super().__contains__(key.lower())
-
-    def get(self, key, default=None):
-        return super().get(key.lower(), default)
-
-
 @dataclass
 class Request:
     method: str
@@ -149,21 +132,18 @@ class StripeError(Exception):
         self.body = {"error": {"type": type_, "message": message, **extra}}
 
 
-class StripeStandin:
+class StripeStandin(HttpStandin):
     """Threaded fake Stripe API on 127.0.0.1; state lives in memory per instance."""
 
     def __init__(self):
-        self.requests = []
+        super().__init__()
+        self.handler_class = _Handler
         self.valid_keys = None  # None: any ``sk_test_`` key is accepted
-        self.delay = 0.0
         self.idempotent_replays = 0
         self.objects = {kind: {} for kind in RESOURCES}
         self.balance = fixture("balance")  # mutate it to change GET /v1/balance
-        self._faults = []
         self._idempotency = {}
         self._counters = {}
-        self._lock = threading.RLock()
-        self._server = None
         self._routes = [
             ("GET", "/v1/balance", lambda params: self.balance),
             ("POST", "/v1/customers", self._create_customer),
@@ -175,48 +155,7 @@ class StripeStandin:
             ("GET", f"/v1/({'|'.join(KIND_BY_PATH)})/([^/]+)", self._retrieve),
         ]
 
-    @property
-    def url(self):
-        if not self._server:
-            raise RuntimeError("StripeStandin is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self):
-        handler = type("Handler", (_Handler,), {"standin": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        # A delayed answer to a client that timed out must not hold up stop().
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
-        threading.Thread(target=serve, daemon=True).start()
-        return self
-
-    def stop(self):
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
     # -- helpers for tests -------------------------------------------------------
-
-    def last(self, method=None, path_prefix=""):
-        """The most recent recorded request matching method and path prefix."""
-        for req in reversed(self.requests):
-            if method in (None, req.method) and req.path.startswith(path_prefix):
-                return req
-        return None
-
-    def fail_next(self, status=500, count=1, path_prefix=None):
-        """Answer the next ``count`` matching requests with a Stripe-shaped error."""
-        with self._lock:
-            self._faults.append([status, count, path_prefix or ""])
 
     def new_id(self, kind):
         with self._lock:
@@ -305,12 +244,10 @@ class StripeStandin:
                 return exc.status, exc.body, {}
 
     def _check_fault(self, path):
-        for fault in self._faults:
-            status, count, prefix = fault
-            if count > 0 and path.startswith(prefix):
-                fault[1] -= 1
-                type_ = "api_error" if status >= 500 else "invalid_request_error"
-                raise StripeError(status, f"Injected fault ({status})", type_)
+        status = self.take_fault(path)
+        if status:
+            type_ = "api_error" if status >= 500 else "invalid_request_error"
+            raise StripeError(status, f"Injected fault ({status})", type_)
 
     def _check_auth(self, header):
         key = header.removeprefix("Bearer ").strip()
@@ -508,33 +445,15 @@ def _now():
     return int(time.time())
 
 
-class _Handler(BaseHTTPRequestHandler):
-    standin = None  # set on the per-server subclass made in StripeStandin.start()
-    protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's requests session expects
-
-    def log_message(self, *args):
-        """Keep test output clean."""
-
+class _Handler(JsonHandler):
     def _serve(self):
-        split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        pairs = parse_qsl(split.query, keep_blank_values=True)
+        path, query, headers, body = self.read_request()
+        pairs = parse_qsl(query, keep_blank_values=True)
         pairs += parse_qsl(body.decode("utf-8"), keep_blank_values=True)
-        headers = CIDict(self.headers.items())
-        req = Request(self.command, split.path, headers, decode_form(pairs), body)
+        req = Request(self.command, path, headers, decode_form(pairs), body)
         req.status, payload, extra = self.standin.handle(req)
-        data = json.dumps(payload).encode()
-        # The client may have given up already (timeout tests): nothing to answer.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.send_response(req.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Request-Id", f"req_standin_{len(self.standin.requests)}")
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
+        request_id = f"req_standin_{len(self.standin.requests)}"
+        self.answer(req.status, payload, {"Request-Id": request_id, **extra})
 
     do_GET = do_POST = do_DELETE = _serve
 
