@@ -14,7 +14,6 @@ Environment (set by setup/bench.sh): ODOO_RC, PAYCRM_DB, PAYCRM_BENCH_RESULTS.
 Options: BENCH_SEND_N (default 1000), BENCH_CLICKS (default 200).
 """
 
-import importlib.util
 import json
 import os
 import platform
@@ -27,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+import standins
 from werkzeug.serving import make_server
 
 import odoo
@@ -280,15 +280,7 @@ def print_table(rows, parallel):
 
 
 def load_standin():
-    """The test stand-in, loaded by path: importing the addon's tests package
-    would pull in Odoo's test framework outside test mode."""
-    path = (
-        Path(__file__).resolve().parents[1] / "paycrm_connector/tests/stripe_standin.py"
-    )
-    spec = importlib.util.spec_from_file_location("paycrm_stripe_standin", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.StripeStandin
+    return standins.load("stripe_standin").StripeStandin
 
 
 def main():

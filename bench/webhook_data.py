@@ -1,12 +1,11 @@
 """Data and signed payloads for bench_webhooks.py: invoices, gateways, Odoo's
 Stripe provider and transactions, and webhook bodies for both sides."""
 
-import importlib.util
 import json
 import secrets
 import time
-from pathlib import Path
 
+import standins
 import stripe
 
 from odoo import Command
@@ -20,22 +19,7 @@ OUR_STRIPE_SECRET = "whsec_bench_paycrm"
 THEIR_STRIPE_SECRET = "whsec_bench_odoo"
 
 
-def _load_standin():
-    # The stand-in is plain Python; load it by path so importing it does not
-    # import the addon's test package (and every test module with it).
-    path = (
-        Path(__file__).resolve().parents[1]
-        / "paycrm_connector"
-        / "tests"
-        / "stripe_standin.py"
-    )
-    spec = importlib.util.spec_from_file_location("paycrm_stripe_standin", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-standin = _load_standin()
+standin = standins.load("stripe_standin")
 
 
 def make_gateways(env):
