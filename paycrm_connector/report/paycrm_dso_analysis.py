@@ -1,5 +1,7 @@
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 from odoo.tools import SQL
+
+from .sql_view import replace_view
 
 
 class PaycrmDsoAnalysis(models.Model):
@@ -97,11 +99,4 @@ class PaycrmDsoAnalysis(models.Model):
         )
 
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL(
-                "CREATE OR REPLACE VIEW %s AS (%s)",
-                SQL.identifier(self._table),
-                self._paycrm_query(),
-            )
-        )
+        replace_view(self)

@@ -1,5 +1,7 @@
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 from odoo.tools import SQL
+
+from .sql_view import replace_view
 
 # A reminder "worked" when the invoice was paid within this many days of it.
 EFFECT_DAYS = 7
@@ -77,11 +79,4 @@ class PaycrmReminderAnalysis(models.Model):
         )
 
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL(
-                "CREATE OR REPLACE VIEW %s AS (%s)",
-                SQL.identifier(self._table),
-                self._paycrm_query(),
-            )
-        )
+        replace_view(self)
