@@ -127,9 +127,12 @@ class PaycrmReminderDispatch(models.AbstractModel):
         self._paycrm_log_results(policy, groups, now)
         self._paycrm_escalate(rendered)
 
-    def _paycrm_message_base(self, company, groups):
-        """Values shared by the customer-chatter messages of a batch; the
-        reply-to of all the customers in one call, not one per message."""
+    def _paycrm_create_messages(self, company, groups, message_type, values):
+        """One message on each group's customer, all created in one call.
+
+        ``values(group)`` gives what differs per message (body, subject); the
+        reply-to of all the customers is asked once, not once per message.
+        """
         email_from = company.email_formatted or self.env.user.email_formatted
         reply_to = (
             self.env["res.partner"]
@@ -138,44 +141,41 @@ class PaycrmReminderDispatch(models.AbstractModel):
         )
         base = {
             "model": "res.partner",
+            "message_type": message_type,
             "subtype_id": self.env.ref("paycrm_connector.mt_paycrm_reminder").id,
             "is_internal": False,
             "author_id": company.partner_id.id,
             "email_from": email_from,
         }
-        return [
-            dict(
-                base,
-                res_id=group["partner"].id,
-                record_name=group["partner"].display_name,
-                reply_to=reply_to[group["partner"].id],
-                partner_ids=[Command.link(group["recipient"].id)],
-            )
-            for group in groups
-        ]
-
-    def _paycrm_queue_emails(self, groups, company):
-        if not groups:
-            return
-        # sudo: mail.message/mail.mail creation is the mailing machinery; the
-        # caller already proved access to invoices and policy.
-        messages = (
+        # sudo: messages, mails and SMS are the mailing machinery; the caller
+        # already proved access to invoices and policy.
+        return (
             self.env["mail.message"]
             .sudo()
             .create(
                 [
                     dict(
                         base,
-                        message_type="email_outgoing",
-                        subject=group["subject"],
-                        body=group["body"],
+                        res_id=group["partner"].id,
+                        record_name=group["partner"].display_name,
+                        reply_to=reply_to[group["partner"].id],
+                        partner_ids=[Command.link(group["recipient"].id)],
                         message_id=generate_tracking_message_id("paycrm-reminder"),
+                        **values(group),
                     )
-                    for group, base in zip(
-                        groups, self._paycrm_message_base(company, groups), strict=True
-                    )
+                    for group in groups
                 ]
             )
+        )
+
+    def _paycrm_queue_emails(self, groups, company):
+        if not groups:
+            return
+        messages = self._paycrm_create_messages(
+            company,
+            groups,
+            "email_outgoing",
+            lambda group: {"subject": group["subject"], "body": group["body"]},
         )
         mails = (
             self.env["mail.mail"]
@@ -242,26 +242,13 @@ class PaycrmReminderDispatch(models.AbstractModel):
                 group["sms_error"] = str(exc)
 
     def _paycrm_create_sms(self, policy, groups):
-        # sudo: SMS, messages and notifications belong to the mail machinery.
-        messages = (
-            self.env["mail.message"]
-            .sudo()
-            .create(
-                [
-                    dict(
-                        base,
-                        message_type="sms",
-                        body=sms_content_to_rendered_html(group["sms_body"]),
-                        message_id=generate_tracking_message_id("paycrm-reminder"),
-                    )
-                    for group, base in zip(
-                        groups,
-                        self._paycrm_message_base(policy.company_id, groups),
-                        strict=True,
-                    )
-                ]
-            )
+        messages = self._paycrm_create_messages(
+            policy.company_id,
+            groups,
+            "sms",
+            lambda group: {"body": sms_content_to_rendered_html(group["sms_body"])},
         )
+        # sudo: SMS and notifications belong to the mail machinery.
         sms_all = (
             self.env["sms.sms"]
             .sudo()
