@@ -35,11 +35,10 @@ from datetime import timedelta
 
 import harness
 import psutil
-import psycopg2
 from harness import OdooServer, environment, print_table, summary, timed
 
 from odoo import fields
-from odoo.tools import SQL, config
+from odoo.tools import SQL
 
 # The addon's modules import through odoo.addons: the config (addons path)
 # must be parsed first. The registry itself loads later, after installing
@@ -378,13 +377,7 @@ def bench_reconcile(server, demo, secret, invoices):
     stop = threading.Event()
 
     def watch():
-        conn = psycopg2.connect(
-            dbname=harness.DB,
-            host=config["db_host"],
-            port=config["db_port"],
-            user=config["db_user"],
-        )
-        conn.autocommit = True
+        conn = harness.connect()
         ids = [inv["id"] for inv in invoices]
         with conn.cursor() as cr:
             while not stop.is_set():

@@ -33,13 +33,16 @@ def setup_odoo():
     start_autoanalyze()
 
 
-def _connect():
-    return psycopg2.connect(
+def connect():
+    """A plain autocommit connection to the bench database, beside Odoo's."""
+    conn = psycopg2.connect(
         dbname=DB,
         host=config["db_host"] or None,
         port=config["db_port"] or None,
         user=config["db_user"] or None,
     )
+    conn.autocommit = True
+    return conn
 
 
 def start_autoanalyze():
@@ -54,8 +57,7 @@ def start_autoanalyze():
     ``autovacuum_analyze_threshold`` + ``autovacuum_analyze_scale_factor`` x
     their rows. Returns whether it runs.
     """
-    conn = _connect()
-    conn.autocommit = True
+    conn = connect()
     with conn.cursor() as cr:
         cr.execute(
             "SELECT name, setting FROM pg_settings WHERE name IN ('autovacuum', "
