@@ -7,7 +7,7 @@ export PYTHON ODOO PAYCRM_DB
 STAMP := .odoo/requirements.stamp
 BENCHES := $(sort $(wildcard bench/bench_*.py))
 
-.PHONY: install pip-deps run test lint bench clean bench-reminders bench-links bench-webhooks bench-insights
+.PHONY: install pip-deps run test test-odoo lint bench clean bench-reminders bench-links bench-webhooks bench-insights
 
 ## install: system packages, Odoo 18, Python deps, .odoo/odoo.conf
 install:
@@ -31,6 +31,10 @@ run: install
 ## test: fresh throw-away db, pytest-odoo over paycrm_connector/tests (+ tests/)
 test: install
 	@setup/test.sh
+
+## test-odoo: Odoo's own suites (account, account_payment, sms, base_automation, portal) with the addon installed
+test-odoo: install
+	@setup/test_odoo.sh
 
 ## lint: all pre-commit hooks (local hooks only) over all tracked files
 lint: pip-deps

@@ -31,6 +31,7 @@ class AccountMove(models.Model):
         store=True,
         readonly=False,
         check_company=True,
+        copy=False,
         domain="[('company_id', '=', company_id), ('state', '!=', 'disabled')]",
         groups="paycrm_connector.group_paycrm_user",
     )

@@ -189,12 +189,14 @@ class ResPartner(models.Model):
         "res.currency",
         string="Profile Currency",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_lifetime_paid = fields.Monetary(
         string="Lifetime Paid",
         currency_field="paycrm_profile_currency_id",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
         help="Amount received against this customer's invoices, all time, in "
         "company currency (settlements by credit notes excluded).",
@@ -203,28 +205,33 @@ class ResPartner(models.Model):
         string="Open Amount",
         currency_field="paycrm_profile_currency_id",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_overdue_amount = fields.Monetary(
         string="Overdue Amount",
         currency_field="paycrm_profile_currency_id",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_oldest_overdue_days = fields.Integer(
         string="Oldest Overdue (days)",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_paid_count_12m = fields.Integer(
         string="Invoices Paid (12 months)",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_avg_days_to_pay = fields.Float(
         string="Avg Days to Pay",
         digits=(16, 1),
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
         help="Mean of (payment date - invoice date) over invoices paid in the "
         "last 12 months. The payment date is the date of the reconciliation "
@@ -234,6 +241,7 @@ class ResPartner(models.Model):
         string="Avg Days Late",
         digits=(16, 1),
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
         help="Mean of max(0, payment date - due date) over invoices paid in the "
         "last 12 months.",
@@ -242,6 +250,7 @@ class ResPartner(models.Model):
         string="On-time Rate (%)",
         digits=(16, 1),
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
         help="Of the invoices that fell due in the last 12 months, the share "
         "paid on or before their due date (open ones count as not on time).",
@@ -249,12 +258,14 @@ class ResPartner(models.Model):
     paycrm_due_count_12m = fields.Integer(
         string="Invoices Due (12 months)",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_dso = fields.Float(
         string="DSO (days)",
         digits=(16, 1),
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
         help="Days sales outstanding, countback method over the last 90 days. "
         "AR = open invoice balance today; S1, S2, S3 = invoiced in the last "
@@ -268,17 +279,20 @@ class ResPartner(models.Model):
     paycrm_last_payment_date = fields.Date(
         string="Last Payment",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_reminder_count_12m = fields.Integer(
         string="Reminders (12 months)",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_reminder_response_rate = fields.Float(
         string="Reminder Responsiveness (%)",
         digits=(16, 1),
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
         help="Share of the reminders sent in the last 12 months that were "
         "followed by payment within their policy's attribution window.",
@@ -288,6 +302,7 @@ class ResPartner(models.Model):
         string="Payment Rating",
         readonly=True,
         index=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
         help="A to D, from average lateness, on-time rate and the oldest overdue "
         "invoice; thresholds in Accounting settings. Empty without invoices.",
@@ -295,11 +310,13 @@ class ResPartner(models.Model):
     paycrm_risk_reasons = fields.Char(
         string="Rating Reasons",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_predict_delay_days = fields.Integer(
         string="Predicted Delay (days)",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
         help="Days after the due date this customer is expected to pay: its own "
         "mean lateness over the last 12 months, or the company-wide one while "
@@ -308,6 +325,7 @@ class ResPartner(models.Model):
     paycrm_failed_attempts_30d = fields.Integer(
         string="Failed Payments (30 days)",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
         help="Failed gateway payment attempts on this customer's invoices in the "
         "last 30 days.",
@@ -316,12 +334,14 @@ class ResPartner(models.Model):
         "paycrm.gateway",
         string="Preferred Gateway",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
         help="Gateway of most of this customer's successful payments (12 months).",
     )
     paycrm_preferred_method = fields.Char(
         string="Preferred Method",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
         help="Payment method (card, sepa_debit, paypal...) of most of this "
         "customer's successful gateway payments (12 months), as the gateway "
@@ -330,6 +350,7 @@ class ResPartner(models.Model):
     paycrm_profile_date = fields.Date(
         string="Profile Computed On",
         readonly=True,
+        copy=False,
         groups="paycrm_connector.group_paycrm_user",
     )
 
