@@ -86,3 +86,18 @@ class TestFieldsOutsideGroups(PaycrmCommon):
         self.env.invalidate_all()
         copy = self.customer.with_user(self.employee).copy()
         self.assertEqual(copy.name, "Ada Customer (copy)")
+
+    def test_billing_user_posts_and_emails_invoice(self):
+        self.company.paycrm_send_link_on_post = True
+        invoice = self._invoice(60.0, post=False)
+        self.env.invalidate_all()
+        invoice = invoice.with_user(self.billing)
+        invoice.action_post()
+        invoice.message_post(
+            body="Your invoice",
+            partner_ids=self.customer.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.assertEqual(invoice.state, "posted")
+        self.assertGreaterEqual(invoice.sudo().paycrm_link_sent_count, 1)
