@@ -90,6 +90,13 @@ PAYPAL_EVENT_KINDS = {
     "CUSTOMER.DISPUTE.RESOLVED": "dispute_closed",
 }
 
+# Dispute statuses after which a dispute never reopens (Stripe's won, lost and
+# warning_closed; a PayPal dispute resolved as won/lost/closed; a reversed
+# PayPal capture). Compared in lower case.
+DISPUTE_FINAL_STATUSES = frozenset(
+    {"won", "lost", "closed", "warning_closed", "reversed"}
+)
+
 # How a resolved PayPal dispute ended for the merchant (dispute_outcome.outcome_code):
 # "won" keeps the money, "lost" means it went back to the buyer.
 PAYPAL_DISPUTE_OUTCOMES = {
@@ -199,6 +206,12 @@ STRIPE_EVENT_KINDS = {
     "payout.paid": "payout_paid",
     "payout.failed": "payout_failed",
 }
+DISPUTE_KINDS = (
+    "dispute_opened",
+    "dispute_funds_withdrawn",
+    "dispute_funds_reinstated",
+    "dispute_closed",
+)
 # Kinds that move money (the others only change a state or a flag).
 BOOKED_KINDS = {
     "payment_succeeded",

@@ -1,6 +1,8 @@
 """Disputes and payouts: money leaving the gateway's clearing account."""
 
-from odoo import _, models
+from odoo import _, fields, models
+
+from .. import const
 
 from .paycrm_event import PaycrmRetry
 
@@ -17,28 +19,62 @@ class PaycrmBooking(models.AbstractModel):
             "invoice_id": invoice.id,
             "currency_id": invoice.currency_id.id,
             "payment_ref": payment.payment_ref,
+            "object_status": norm.status,
         }
-        if norm.kind in ("dispute_opened", "dispute_funds_withdrawn"):
-            invoice.paycrm_disputed = True
         if norm.extra.get("withdraw"):
-            return "done", vals | self._paycrm_dispute_withdraw(
-                event, norm, adapter, invoice
-            )
-        if norm.extra.get("reinstate"):
+            vals |= self._paycrm_dispute_withdraw(event, norm, adapter, invoice)
+        elif norm.extra.get("reinstate"):
             vals |= self._paycrm_dispute_reinstate(event, norm, adapter, invoice)
-        if norm.kind in ("dispute_closed", "dispute_funds_reinstated"):
-            invoice.paycrm_disputed = False
-            if norm.kind == "dispute_closed" and norm.status == "lost":
-                self._paycrm_activity(
-                    invoice,
-                    _("Dispute lost"),
-                    _(
-                        "The customer won dispute %(ref)s: the amount stays open on "
-                        "the customer.",
-                        ref=norm.object_ref,
-                    ),
-                )
+        self._paycrm_dispute_flag(invoice, event, norm)
+        if norm.kind == "dispute_closed" and (norm.status or "").lower() == "lost":
+            self._paycrm_activity(
+                invoice,
+                _("Dispute lost"),
+                _(
+                    "The customer won dispute %(ref)s: the amount stays open on "
+                    "the customer.",
+                    ref=norm.object_ref,
+                ),
+            )
         return "done", vals
+
+    def _paycrm_dispute_flag(self, invoice, event, norm):
+        """Set the invoice's Disputed flag from the disputes' own states.
+
+        Each dispute's state is the status carried by its newest event (the
+        gateway's event time; on a tie a final status wins, as a dispute never
+        reopens), whatever order the events were delivered and processed in:
+        a "closed: lost" processed before "created" leaves the invoice
+        undisputed.
+        """
+        latest = {}
+
+        def consider(ref, created, status):
+            status = (status or "").lower()
+            rank = (created or fields.Datetime.to_datetime("1970-01-01"),
+                    status in const.DISPUTE_FINAL_STATUSES)
+            if ref not in latest or rank >= latest[ref][0]:
+                latest[ref] = (rank, status)
+
+        applied = self.env["paycrm.event"].search_read(
+            [
+                ("invoice_id", "=", invoice.id),
+                ("kind", "in", const.DISPUTE_KINDS),
+                ("state", "=", "done"),
+                ("object_status", "!=", False),
+                ("id", "!=", event.id),
+            ],
+            ["object_ref", "created", "object_status"],
+        )
+        for row in applied:
+            consider(row["object_ref"], row["created"], row["object_status"])
+        consider(norm.object_ref, event.created, norm.status)
+        disputed = any(
+            status not in const.DISPUTE_FINAL_STATUSES
+            for _rank, status in latest.values()
+        )
+        if invoice.paycrm_disputed != disputed:
+            invoice.paycrm_disputed = disputed
 
     def _paycrm_dispute_withdraw(self, event, norm, adapter, invoice):
         key = f"dispute-out:{norm.object_ref}"

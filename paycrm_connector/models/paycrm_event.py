@@ -64,6 +64,11 @@ class PaycrmEvent(models.Model):
     payment_ref = fields.Char(string="Payment", readonly=True, index=True)
     charge_ref = fields.Char(string="Charge", readonly=True, index=True)
     booking_key = fields.Char(readonly=True, copy=False)
+    object_status = fields.Char(
+        readonly=True,
+        help="Status of the gateway object (payment, refund, dispute...) as this "
+        "event reported it.",
+    )
     invoice_id = fields.Many2one("account.move", readonly=True, index="btree_not_null")
     partner_id = fields.Many2one(related="invoice_id.partner_id")
     move_id = fields.Many2one(

@@ -198,48 +198,24 @@ class TestDemoBooking(WebhookHttpCase):
 
 @tagged("post_install", "-at_install")
 class TestStripeBooking(WebhookHttpCase):
-    def _session(self, invoice, amount):
-        meta = self._meta(invoice)
-        session = self.standin.put(
-            "checkout.session",
-            {
-                "amount_total": amount,
-                "currency": "usd",
-                "status": "open",
-                "payment_status": "unpaid",
-                "metadata": meta,
-                "client_reference_id": str(invoice.id),
-                "payment_intent_data": {"metadata": meta},
-                "customer": None,
-            },
-        )
-        paid = self.standin.complete_session(session["id"])
-        return paid
-
-    def _send(self, event_type, obj):
-        event = self._stripe_event(event_type, obj)
-        self.assertEqual(self._post_stripe(event).status_code, 200)
-        self._process()
-        return self._event(event["id"], self.stripe_gateway)
-
     def test_checkout_completed_fee_from_balance_transaction(self):
         invoice = self._invoice(100.0)
-        paid = self._session(invoice, 10000)
-        event = self._send("checkout.session.completed", paid["session"])
+        paid = self._stripe_paid_session(invoice, 10000)
+        event = self._send_stripe("checkout.session.completed", paid["session"])
         self.assertEqual(event.state, "done", event.last_error)
         self.assertEqual(invoice.payment_state, "paid")
         fee = paid["balance_transaction"]["fee"] / 100
         self.assertAlmostEqual(invoice.paycrm_fee_amount, fee)
         self.assertTrue(self.standin.last("GET", "/v1/payment_intents/"))
         # The PaymentIntent event carries the same money: booked once.
-        again = self._send("payment_intent.succeeded", paid["payment_intent"])
+        again = self._send_stripe("payment_intent.succeeded", paid["payment_intent"])
         self.assertEqual(again.state, "done")
         self.assertFalse(again.move_id)
         self.assertAlmostEqual(invoice.paycrm_amount_received, 100.0)
 
     def test_gateway_down_retried_then_done(self):
         invoice = self._invoice(100.0)
-        paid = self._session(invoice, 10000)
+        paid = self._stripe_paid_session(invoice, 10000)
         self.standin.fail_next(500, path_prefix="/v1/payment_intents")
         event = self._stripe_event("checkout.session.completed", paid["session"])
         self._post_stripe(event)
@@ -257,7 +233,7 @@ class TestStripeBooking(WebhookHttpCase):
     def test_gateway_down_too_long_fails_visibly(self):
         self.stripe_gateway.event_max_attempts = 2
         invoice = self._invoice(100.0)
-        paid = self._session(invoice, 10000)
+        paid = self._stripe_paid_session(invoice, 10000)
         self.standin.fail_next(500, count=5, path_prefix="/v1/payment_intents")
         event = self._stripe_event("checkout.session.completed", paid["session"])
         self._post_stripe(event)
@@ -270,25 +246,25 @@ class TestStripeBooking(WebhookHttpCase):
 
     def test_refunds_dashboard_and_api_booked_once(self):
         invoice = self._invoice(100.0)
-        paid = self._session(invoice, 10000)
-        self._send("payment_intent.succeeded", paid["payment_intent"])
+        paid = self._stripe_paid_session(invoice, 10000)
+        self._send_stripe("payment_intent.succeeded", paid["payment_intent"])
         refund = self.standin._create_refund(
             {"payment_intent": paid["payment_intent"]["id"], "amount": 3000}
         )
-        created = self._send("refund.created", refund)
+        created = self._send_stripe("refund.created", refund)
         self.assertEqual(created.state, "done", created.last_error)
-        updated = self._send("refund.updated", refund)
+        updated = self._send_stripe("refund.updated", refund)
         self.assertFalse(updated.move_id)
         charge = dict(self.standin.get("charge", paid["charge"]["id"]))
         charge["refunds"] = {"object": "list", "data": [refund]}
-        self._send("charge.refunded", charge)
+        self._send_stripe("charge.refunded", charge)
         self.assertAlmostEqual(invoice.paycrm_amount_received, 70.0)
         self.assertAlmostEqual(self.customer.credit, 30.0)
 
     def test_dispute_lifecycle(self):
         invoice = self._invoice(100.0)
-        paid = self._session(invoice, 10000)
-        self._send("checkout.session.completed", paid["session"])
+        paid = self._stripe_paid_session(invoice, 10000)
+        self._send_stripe("checkout.session.completed", paid["session"])
         clearing = self._clearing_balance(self.stripe_gateway)
         dispute = {
             "id": "dp_1",
@@ -301,24 +277,24 @@ class TestStripeBooking(WebhookHttpCase):
             "metadata": {},
             "balance_transactions": [{"amount": -10000, "fee": 1500}],
         }
-        self._send("charge.dispute.created", dispute)
+        self._send_stripe("charge.dispute.created", dispute)
         self.assertTrue(invoice.paycrm_disputed)
         self.assertAlmostEqual(self._clearing_balance(self.stripe_gateway), clearing)
-        self._send("charge.dispute.funds_withdrawn", dispute)
+        self._send_stripe("charge.dispute.funds_withdrawn", dispute)
         self.assertAlmostEqual(
             clearing - self._clearing_balance(self.stripe_gateway), 115.0
         )
         dispute["balance_transactions"].append({"amount": 10000, "fee": -1500})
-        self._send("charge.dispute.funds_reinstated", dispute)
+        self._send_stripe("charge.dispute.funds_reinstated", dispute)
         dispute["status"] = "won"
-        self._send("charge.dispute.closed", dispute)
+        self._send_stripe("charge.dispute.closed", dispute)
         self.assertFalse(invoice.paycrm_disputed)
         self.assertAlmostEqual(self._clearing_balance(self.stripe_gateway), clearing)
 
     def test_payout_and_tieout(self):
         invoice = self._invoice(100.0)
-        paid = self._session(invoice, 10000)
-        self._send("checkout.session.completed", paid["session"])
+        paid = self._stripe_paid_session(invoice, 10000)
+        self._send_stripe("checkout.session.completed", paid["session"])
         net = paid["balance_transaction"]["net"]
         self.standin.balance = {
             "object": "balance",
@@ -341,7 +317,7 @@ class TestStripeBooking(WebhookHttpCase):
             "status": "paid",
             "metadata": {},
         }
-        event = self._send("payout.paid", payout)
+        event = self._send_stripe("payout.paid", payout)
         self.assertEqual(event.state, "done", event.last_error)
         self.assertAlmostEqual(self._clearing_balance(self.stripe_gateway), 0.0)
 
@@ -351,6 +327,6 @@ class TestStripeBooking(WebhookHttpCase):
             {"amount": 5000, "currency": "usd", "status": "succeeded", "metadata": {}},
         )
         with mute_logger("odoo.addons.paycrm_connector.models.paycrm_event_processor"):
-            event = self._send("payment_intent.succeeded", intent)
+            event = self._send_stripe("payment_intent.succeeded", intent)
         self.assertEqual(event.state, "ignored")
         self.assertFalse(event.move_id)

@@ -87,6 +87,31 @@ class WebhookCommon(PaycrmCommon):
     def _stripe_event(self, event_type, obj, event_id=None):
         return make_event(event_type, obj, event_id=event_id)
 
+    def _stripe_paid_session(self, invoice, amount):
+        """A Checkout Session of ``invoice`` paid on the Stripe stand-in."""
+        meta = self._meta(invoice)
+        session = self.standin.put(
+            "checkout.session",
+            {
+                "amount_total": amount,
+                "currency": "usd",
+                "status": "open",
+                "payment_status": "unpaid",
+                "metadata": meta,
+                "client_reference_id": str(invoice.id),
+                "payment_intent_data": {"metadata": meta},
+                "customer": None,
+            },
+        )
+        return self.standin.complete_session(session["id"])
+
+    def _send_stripe(self, event_type, obj, created=None):
+        """Post a signed Stripe event, process it, return the stored event."""
+        event = make_event(event_type, obj, created=created)
+        self.assertEqual(self._post_stripe(event).status_code, 200)
+        self._process()
+        return self._event(event["id"], self.stripe_gateway)
+
     def _process(self, rounds=6):
         """Run the processor until nothing is ready (back-off ignored)."""
         for _round in range(rounds):
