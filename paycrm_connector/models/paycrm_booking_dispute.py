@@ -1,6 +1,7 @@
 """Disputes and payouts: money leaving the gateway's clearing account."""
 
 from odoo import _, fields, models
+from odoo.tools import format_amount
 
 from .. import const
 
@@ -22,7 +23,7 @@ class PaycrmBooking(models.AbstractModel):
             "object_status": norm.status,
         }
         if norm.extra.get("withdraw"):
-            vals |= self._paycrm_dispute_withdraw(event, norm, adapter, invoice)
+            vals |= self._paycrm_dispute_withdraw(event, norm, adapter, payment)
         elif norm.extra.get("reinstate"):
             vals |= self._paycrm_dispute_reinstate(event, norm, adapter, invoice)
         self._paycrm_dispute_flag(invoice, event, norm)
@@ -31,9 +32,10 @@ class PaycrmBooking(models.AbstractModel):
                 invoice,
                 _("Dispute lost"),
                 _(
-                    "The customer won dispute %(ref)s: the amount stays open on "
-                    "the customer.",
+                    "The customer won dispute %(ref)s: the charged-back amount is "
+                    "due again on %(invoice)s, and reminders chase it.",
                     ref=norm.object_ref,
+                    invoice=invoice.display_name,
                 ),
             )
         return "done", vals
@@ -76,7 +78,8 @@ class PaycrmBooking(models.AbstractModel):
         if invoice.paycrm_disputed != disputed:
             invoice.paycrm_disputed = disputed
 
-    def _paycrm_dispute_withdraw(self, event, norm, adapter, invoice):
+    def _paycrm_dispute_withdraw(self, event, norm, adapter, payment):
+        invoice = payment.invoice_id
         key = f"dispute-out:{norm.object_ref}"
         if self._paycrm_claim(event, key):
             return {}
@@ -99,6 +102,15 @@ class PaycrmBooking(models.AbstractModel):
             invoice.commercial_partner_id,
         )
         invoice.paycrm_fee_amount += fee
+        self._paycrm_reopen_invoice(invoice, payment.move_id, move)
+        invoice._message_log(
+            body=_(
+                "Dispute %(ref)s: the gateway took %(amount)s back. The invoice is "
+                "due again for that amount until the dispute is won.",
+                ref=norm.object_ref,
+                amount=format_amount(self.env, amount, currency),
+            )
+        )
         return {
             "move_id": move.id,
             "booking_key": key,
@@ -143,12 +155,38 @@ class PaycrmBooking(models.AbstractModel):
             currency,
             invoice.commercial_partner_id,
         )
+        # The money is back: it pays the invoice again when the withdrawal
+        # re-opened it (see _paycrm_reopen_invoice), else it settles the
+        # withdrawal's own open item.
         (
-            self._paycrm_receivable(move) + self._paycrm_receivable(withdrawn.move_id)
+            self._paycrm_receivable(move)
+            + self._paycrm_receivable(invoice)
+            + self._paycrm_receivable(withdrawn.move_id)
         ).filtered(lambda line: not line.reconciled).reconcile()
         if currency.compare_amounts(fee_back, 0) > 0:
             invoice.paycrm_fee_amount -= fee_back
         return {"move_id": move.id, "booking_key": key, "amount": amount}
+
+    def _paycrm_reopen_invoice(self, invoice, payment_move, withdrawal):
+        """Charge-back: the invoice is due again for the amount taken back.
+
+        The payment's receivable line is taken off the invoice and set against
+        the withdrawal instead (they cancel out); what the dispute left of the
+        payment goes back on the invoice. Odoo then shows the invoice partly
+        paid or not paid, its pay link asks for the amount again and, once the
+        dispute is lost, reminders chase it like any open invoice.
+        """
+        paid = self._paycrm_receivable(payment_move)
+        taken = self._paycrm_receivable(withdrawal)
+        on_invoice = self._paycrm_receivable(invoice)
+        partials = (paid.matched_debit_ids | paid.matched_credit_ids).filtered(
+            lambda p: p.debit_move_id in on_invoice or p.credit_move_id in on_invoice
+        )
+        if not partials:
+            return
+        partials.unlink()
+        (paid + taken).reconcile()
+        (paid + on_invoice).filtered(lambda line: not line.reconciled).reconcile()
 
     # -------------------------------------------------------------- payouts
 

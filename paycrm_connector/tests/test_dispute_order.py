@@ -71,6 +71,14 @@ class TestDisputeOrder(WebhookHttpCase):
                 self.assertFalse(invoice.paycrm_disputed)
                 # The amount and the dispute fee left clearing, once.
                 self.assertAlmostEqual(withdrawn, 115.0)
+                # The customer owes the charged-back amount on the invoice itself.
+                self.assertEqual(invoice.payment_state, "not_paid")
+                self.assertAlmostEqual(invoice.amount_residual, 100.0)
+                self.assertEqual(invoice.paycrm_link_state, "active")
+                self.assertIn("Dispute lost", invoice.activity_ids.mapped("summary"))
+                self.assertFalse(
+                    invoice._paycrm_reminder_skip_reason(invoice.invoice_date_due, None)
+                )
 
     def test_won_dispute_every_order(self):
         for number, order in enumerate(itertools.permutations(range(len(WON)))):
@@ -78,6 +86,8 @@ class TestDisputeOrder(WebhookHttpCase):
                 invoice, withdrawn = self._deliver(WON, order, f"dp_won_{number}")
                 self.assertFalse(invoice.paycrm_disputed)
                 self.assertAlmostEqual(withdrawn, 0.0)
+                self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+                self.assertAlmostEqual(invoice.amount_residual, 0.0)
                 events = self.env["paycrm.event"].search(
                     [("object_ref", "=", f"dp_won_{number}")]
                 )
@@ -87,3 +97,9 @@ class TestDisputeOrder(WebhookHttpCase):
         invoice, withdrawn = self._deliver(LOST[:3], (2, 0, 1), "dp_open")
         self.assertTrue(invoice.paycrm_disputed)
         self.assertAlmostEqual(withdrawn, 115.0)
+        # While disputed the amount is due again, but reminders skip it.
+        self.assertAlmostEqual(invoice.amount_residual, 100.0)
+        self.assertEqual(
+            invoice._paycrm_reminder_skip_reason(invoice.invoice_date_due, None),
+            "Disputed at the gateway",
+        )
