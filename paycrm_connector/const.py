@@ -75,6 +75,7 @@ DEMO_EVENT_KINDS = {
     "dispute.opened": "dispute_opened",
     "dispute.closed": "dispute_closed",
     "payout.paid": "payout_paid",
+    "payout.failed": "payout_failed",
 }
 
 # PayPal webhook event types handled (Orders v2 captures, refunds, disputes).

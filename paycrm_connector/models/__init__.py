@@ -3,6 +3,8 @@ from . import paycrm_gateway
 from . import paycrm_customer_ref
 from . import res_partner
 from . import account_move
+from . import account_journal
+from . import account_bank_statement_line
 from . import res_config_settings
 from . import paycrm_reminder_policy
 from . import paycrm_reminder_dispatch

@@ -4,7 +4,6 @@ from odoo import _, fields, models
 from odoo.tools import format_amount
 
 from .. import const
-
 from .paycrm_event import PaycrmRetry
 
 
@@ -53,8 +52,10 @@ class PaycrmBooking(models.AbstractModel):
 
         def consider(ref, created, status):
             status = (status or "").lower()
-            rank = (created or fields.Datetime.to_datetime("1970-01-01"),
-                    status in const.DISPUTE_FINAL_STATUSES)
+            rank = (
+                created or fields.Datetime.to_datetime("1970-01-01"),
+                status in const.DISPUTE_FINAL_STATUSES,
+            )
             if ref not in latest or rank >= latest[ref][0]:
                 latest[ref] = (rank, status)
 
@@ -200,21 +201,28 @@ class PaycrmBooking(models.AbstractModel):
                 _("Unknown currency %(cur)s.", cur=norm.currency)
             )
         bank = gateway._paycrm_payout_journal()
-        if not bank.default_account_id:
+        transit = bank and bank._paycrm_payout_transit_account()
+        if not transit:
             return self._paycrm_unmatched(
-                _("Choose the bank journal payouts arrive in, on the gateway.")
+                _(
+                    "Choose the bank journal payouts arrive in, on the gateway, and "
+                    "give it an outstanding receipts account."
+                )
             )
         amount = self._paycrm_amount(norm, currency, adapter)
         vals = {"currency_id": currency.id, "amount": amount}
+        paid = self.env["paycrm.event"]
         if norm.kind == "payout_paid":
             key, sign = f"payout:{norm.object_ref}", 1
         else:
-            if not self.env["paycrm.event"].search_count(
+            paid = self.env["paycrm.event"].search(
                 [
                     ("gateway_id", "=", gateway.id),
                     ("booking_key", "=", f"payout:{norm.object_ref}"),
-                ]
-            ):
+                ],
+                limit=1,
+            )
+            if not paid:
                 return "done", vals | {
                     "last_error": _("Payout was never booked as paid.")
                 }
@@ -222,13 +230,21 @@ class PaycrmBooking(models.AbstractModel):
         if self._paycrm_claim(event, key):
             return "done", vals
         clearing = self._paycrm_clearing(event)
+        # Clearing -> the bank journal's outstanding receipts, as Odoo books a
+        # payment: the bank statement line of the payout then matches this
+        # entry (see account.bank.statement.line), one line, never counted twice.
         move = self._paycrm_post(
             event,
             _("Payout %(ref)s", ref=norm.object_ref),
             [
-                (bank.default_account_id, sign * amount, None),
+                (transit, sign * amount, None),
                 (clearing, -sign * amount, None),
             ],
             currency,
         )
+        if paid:
+            # A failed payout cancels the one booked as paid.
+            (move.line_ids + paid.move_id.line_ids).filtered(
+                lambda line: line.account_id == transit and not line.reconciled
+            ).reconcile()
         return "done", vals | {"move_id": move.id, "booking_key": key}
