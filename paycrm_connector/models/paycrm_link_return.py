@@ -43,9 +43,11 @@ class PaycrmLink(models.Model):
         checkout is needed; ``mismatch``: taken, but not what the link asked.
         Nothing is booked here: the gateway's webhook books the payment, once.
         Gateway errors (unreachable, credentials) propagate as ``GatewayError``.
+        A taken payment moves the session to ``submitted``: a reload of the
+        return URL (a public GET) asks the gateway nothing and writes nothing.
         """
         self.ensure_one()
-        if self.state == "paid":
+        if self.state in ("submitted", "paid"):
             return "complete"
         # One key per capture attempt: a reload replays the same capture, and
         # a refused one (its refusal replayed for its key too) gets a fresh key.
@@ -62,6 +64,7 @@ class PaycrmLink(models.Model):
             self.state = "expired"
         if status not in ("complete", "pending"):
             return status
+        self.state = "submitted"
         if result.currency != self.currency_id.name or (
             result.amount_minor != self.amount_minor
         ):
