@@ -20,6 +20,5 @@ from . import paycrm_alert
 from . import paycrm_booking_batch
 from . import paycrm_link
 from . import paycrm_link_return
-from . import paycrm_link_demo
 from . import paycrm_event_verify
 from . import paycrm_booking_verify

@@ -512,7 +512,7 @@ class AccountMove(models.Model):
         if noted and noted > now - timedelta(seconds=const.LINK_FAILURE_NOTE_SECONDS):
             return
         self.message_post(
-            body=_(
+            body=self.env._(
                 "%(failure)s Failed attempts on this link so far: %(count)s; more "
                 "within the hour are counted on the invoice, not noted.",
                 failure=body,

@@ -195,7 +195,7 @@ class PaycrmLink(models.Model):
         )
         if recent >= const.LINK_MAX_NEW_SESSIONS_PER_HOUR:
             raise PaycrmSessionQuota(
-                _(
+                self.env._(
                     "%(invoice)s opened %(count)s checkout sessions in the last "
                     "hour; try again later.",
                     invoice=move.display_name,
@@ -322,21 +322,6 @@ class PaycrmLink(models.Model):
         return (
             f"{self.amount:.{self.currency_id.decimal_places}f} {self.currency_id.name}"
         )
-
-    def _paycrm_refusal(self):
-        """Why this session takes no payment now, or ``""`` when it does.
-
-        ``paid``: paid or submitted already (single use); ``disabled``: its
-        gateway is disabled; ``expired``: lapsed, superseded or closed.
-        """
-        self.ensure_one()
-        if self.state in ("submitted", "paid"):
-            return "paid"
-        if self.gateway_id.state == "disabled":
-            return "disabled"
-        if self.state != "open" or self.expires_at <= fields.Datetime.now():
-            return "expired"
-        return ""
 
     # --------------------------------------------------------------- closing
 
