@@ -66,9 +66,9 @@ class PaycrmPayChoiceMixin:
             else env["paycrm.link"]
         )
         retry_url = move._paycrm_pay_url()
-        if link:
+        if link and link.gateway_id.state != "disabled":
             retry_url = move._paycrm_pay_url(query={"gateway": link.gateway_id.id})
-        else:
+        elif not link:
             return self._paycrm_page(
                 move,
                 env._("Payment not found"),

@@ -52,6 +52,10 @@ class PaycrmLink(models.Model):
         self.ensure_one()
         if self.state in ("submitted", "paid"):
             return "complete"
+        if self._paycrm_refusal():
+            # A disabled gateway takes no payment, and a lapsed or superseded
+            # session asks for a stale amount: capture nothing.
+            return "expired"
         # One key per capture attempt: a reload replays the same capture, and
         # a refused one (its refusal replayed for its key too) gets a fresh key.
         key = f"paycrm-capture-{self.env.cr.dbname}-{self.id}-{self.capture_tries}"

@@ -359,6 +359,33 @@ class TestBoundedWrites(PaypalFlowCase):
 
 
 @tagged("post_install", "-at_install")
+class TestPaypalReturnRefused(PaypalFlowCase):
+    """An approved order is not captured once its session takes no payment."""
+
+    def _approved(self, amount):
+        invoice = self._pp_invoice(amount)
+        self.assertEqual(self._pp_click(invoice).status_code, 303)
+        order_id = invoice.paycrm_link_ids.session_ref
+        self.paypal_standin.approve_order(order_id)
+        return invoice, order_id
+
+    def test_disabled_gateway_captures_nothing(self):
+        invoice, order_id = self._approved(55.0)
+        self.paypal_gateway.state = "disabled"
+        back = self._pp_return(invoice, order_id)
+        self.assertEqual(back.status_code, 200)
+        self.assertIn("nothing was charged", back.text)
+        self.assertIn(f'href="{self.base_url()}{self._path(invoice)}"', back.text)
+        self.assertFalse(self.paypal_standin.captures)
+
+    def test_superseded_session_captures_nothing(self):
+        invoice, order_id = self._approved(65.0)
+        invoice.paycrm_link_ids._paycrm_schedule_expiry()
+        self.assertEqual(self._pp_return(invoice, order_id).status_code, 200)
+        self.assertFalse(self.paypal_standin.captures)
+
+
+@tagged("post_install", "-at_install")
 class TestJunkParameters(DemoPageMixin, PaycrmLinkCase):
     """Junk in any public route's parameters: a 4xx page, never a 500."""
 
