@@ -273,7 +273,19 @@ class TestDemoCheckoutSingleUse(DemoPageMixin, PaycrmLinkCase, WebhookCommon):
         self.assertEqual(answer.status_code, 409)
         self.assertIn("no longer takes payments", answer.text)
         self.assertFalse(self.events.search([]))
-        self.assertEqual(invoice.paycrm_link_ids.state, "open")
+        self.assertEqual(invoice.paycrm_link_ids.state, "closing")
+
+    def test_disabling_gateway_closes_its_sessions(self):
+        invoice = self._stripe_invoice(75.0)
+        self.assertEqual(self._click(invoice).status_code, 303)
+        link = invoice.paycrm_link_ids
+        self.stripe_gateway.state = "disabled"
+        self.assertEqual(link.state, "closing")
+        self.env["paycrm.link"]._cron_paycrm_expire_links()
+        self.assertEqual(link.state, "expired")
+        self.assertTrue(
+            self.standin.last("POST", f"/v1/checkout/sessions/{link.session_ref}")
+        )
 
     def test_expired_session_takes_no_payment(self):
         invoice = self._invoice(80.0)
