@@ -8,9 +8,11 @@ junk parameters get a 4xx page, never a 500.
 
 import re
 from unittest.mock import patch
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import requests
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -446,3 +448,102 @@ class TestJunkParameters(DemoPageMixin, PaycrmLinkCase):
                 self.assertIn("two-letter", response.text)
         self.assertFalse(self.env["paycrm.event"].search([]))
         self.assertEqual(invoice.paycrm_link_ids.state, "open")
+
+
+# Any text, NUL bytes and non-ASCII included; hypothesis leaves out surrogates.
+JUNK = st.text(max_size=40)
+PROPERTY_SETTINGS = settings(
+    max_examples=25,
+    deadline=None,
+    # Shrinking replays examples through HTTP: report the first failure as found.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@tagged("post_install", "-at_install")
+class TestPublicRoutesProperty(DemoPageMixin, PaycrmLinkCase):
+    """Arbitrary parameters on the pay and demo routes: never a 5xx, and at
+    most the one payment a genuine Pay submit makes."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.invoice = cls.init_invoice(
+            "out_invoice", partner=cls.customer, amounts=[80.0], post=True
+        )
+
+    def _example(self, check):
+        savepoint = self.env.cr.savepoint(flush=False)
+        try:
+            check()
+        finally:
+            savepoint.close(rollback=True)
+            self.env.invalidate_all()
+
+    def assertAnswered(self, response):
+        self.assertLess(response.status_code, 500, response.text[:500])
+        self.assertNotIn("Traceback", response.text)
+
+    @PROPERTY_SETTINGS
+    @given(
+        params=st.dictionaries(
+            st.sampled_from(["amount", "sig", "gateway", "token", "PayerID", "x"]),
+            JUNK,
+            max_size=4,
+        ),
+        token=st.one_of(st.none(), JUNK.filter(bool)),
+        suffix=st.sampled_from(["", "/done", "/cancel"]),
+    )
+    def test_pay_routes_answer_any_parameters(self, params, token, suffix):
+        def check():
+            invoice = self.invoice
+            path = (
+                self._path(invoice, suffix)
+                if token is None
+                else f"/paycrm/pay/{invoice.id}/{quote(token, safe='')}{suffix}"
+            )
+            response = self.url_open(
+                f"{path}?{urlencode(params)}", allow_redirects=False
+            )
+            self.assertAnswered(response)
+            self.assertFalse(self.env["paycrm.event"].search([]))
+
+        self._example(check)
+
+    @PROPERTY_SETTINGS
+    @given(
+        form=st.fixed_dictionaries(
+            {},
+            optional={
+                "outcome": st.one_of(st.sampled_from(["pay", "decline"]), JUNK),
+                "method": st.one_of(st.sampled_from(["card", "paypal"]), JUNK),
+                "card_country": JUNK,
+                "x": JUNK,
+            },
+        ),
+        session=st.one_of(st.none(), JUNK.filter(bool)),
+        repeat=st.integers(1, 3),
+    )
+    def test_demo_routes_answer_any_form(self, form, session, repeat):
+        def check():
+            path, csrf = self._demo_page(self.invoice)
+            if session is not None:
+                path = f"/paycrm/demo/checkout/{quote(session, safe='')}"
+                self.assertAnswered(self.url_open(path))
+            for _submit in range(repeat):
+                response = self.url_open(
+                    f"{path}/submit",
+                    data={"csrf_token": csrf, **form},
+                    allow_redirects=False,
+                )
+                self.assertAnswered(response)
+            paid = self.env["paycrm.event"].search([("kind", "=", "payment_succeeded")])
+            self.assertLessEqual(len(paid), 1)
+            self.assertFalse(
+                self.env["account.move"].search(
+                    [("journal_id", "=", self.demo_gateway.journal_id.id)]
+                )
+            )
+
+        self._example(check)
