@@ -148,8 +148,8 @@ class DemoAdapter(GatewayAdapter):
     def refund(
         self, payment_ref, amount_minor, idempotency_key, metadata=None, currency=None
     ):
-        # The demo gateway refunds at once; its webhook is sent by the caller
-        # (the refund wizard) through the same endpoint as any gateway's.
+        # The demo gateway refunds at once; the caller (the refund wizard)
+        # stores the event it would send through the intake's own store.
         return f"demo_re_{idempotency_key[-24:]}"
 
     @staticmethod

@@ -52,9 +52,10 @@ class PaycrmLink(models.Model):
         self.ensure_one()
         if self.state in ("submitted", "paid"):
             return "complete"
-        if self._paycrm_refusal():
-            # A disabled gateway takes no payment, and a lapsed or superseded
-            # session asks for a stale amount: capture nothing.
+        if self.gateway_id.state == "disabled" or self.state != "open":
+            # A disabled gateway takes no payment, and a superseded or closed
+            # session asks for a stale amount: capture nothing. (No clock
+            # check: the payer may come back just after approving in time.)
             return "expired"
         # One key per capture attempt: a reload replays the same capture, and
         # a refused one (its refusal replayed for its key too) gets a fresh key.
