@@ -224,8 +224,11 @@ BOOKED_KINDS = {
 }
 
 # Payment link sessions (paycrm.link): one row per hosted checkout session.
+# "submitted": the payer paid on the hosted page (demo submit, PayPal capture)
+# and the gateway's event is on its way; the session takes no second payment.
 LINK_SESSION_STATES = [
     ("open", "Open"),
+    ("submitted", "Payment Submitted"),
     ("closing", "To Expire"),
     ("paid", "Paid"),
     ("expired", "Expired"),
@@ -235,8 +238,12 @@ LINK_SESSION_STATES = [
 LINK_REUSE_MARGIN_MINUTES = 15
 # Expiring a stale session at the gateway is retried by cron this many times.
 LINK_EXPIRE_MAX_TRIES = 8
-# Timeout of the demo hosted page's webhook POST to this same server.
-DEMO_WEBHOOK_TIMEOUT = 10
+# Public routes write a bounded amount: new checkout sessions one invoice's
+# link may open per hour (each is a gateway call, a row and a chatter line),
+# and one chatter note per invoice per this many seconds for failed clicks
+# (the others are counted on the invoice).
+LINK_MAX_NEW_SESSIONS_PER_HOUR = 10
+LINK_FAILURE_NOTE_SECONDS = 3600
 LINK_CHANNELS = [
     ("email", "Email"),
     ("sms", "SMS"),

@@ -14,6 +14,7 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from harness import OdooServer  # noqa: E402  (bench/ is not a package)
 
 WAIT_S = 30.0
-AMOUNTS = (100.0, 250.0)
+AMOUNTS = (100.0, 250.0, 720.0)
 
 
 @contextlib.contextmanager
@@ -92,6 +93,7 @@ def _create_data():
                     "name": inv.name,
                     "minor": round(inv.amount_total * 100),
                     "currency": inv.currency_id.name.lower(),
+                    "token": inv.access_token,
                 }
                 for inv in invoices
             ],
@@ -267,5 +269,52 @@ def test_concurrent_deliveries_book_one_payment(server, data):
         "residual": 0.0,
         "received": invoice["minor"] / 100,
         "events": ["done", "done"],
+        "moves": 1,
+    }
+
+
+def test_concurrent_demo_submits_pay_once(server, data):
+    """Three Pay submits of one demo session at once, on two HTTP workers:
+    one claims the session and stores the payment, the others answer 409."""
+    invoice = data["invoices"][2]
+    browser = requests.Session()
+    click = browser.get(
+        f"{server.url}/paycrm/pay/{invoice['id']}/{invoice['token']}",
+        allow_redirects=False,
+        timeout=WAIT_S,
+    )
+    assert click.status_code == 303, click.text
+    path = urlsplit(click.headers["Location"]).path
+    page = browser.get(f"{server.url}{path}", timeout=WAIT_S)
+    assert page.status_code == 200, page.text
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    barrier = threading.Barrier(3)
+    answers = []
+
+    def submit():
+        barrier.wait()
+        answers.append(
+            browser.post(
+                f"{server.url}{path}/submit",
+                data={"csrf_token": csrf, "outcome": "pay", "method": "card"},
+                allow_redirects=False,
+                timeout=WAIT_S,
+            )
+        )
+
+    threads = [threading.Thread(target=submit) for _i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT_S)
+    assert sorted(a.status_code for a in answers) == [303, 409, 409], [
+        a.text[:200] for a in answers
+    ]
+    state = wait_for(_invoice_state(invoice["id"]))
+    assert state, f"invoice not paid within {WAIT_S} s:\n{server.log_tail()}"
+    assert state == {
+        "residual": 0.0,
+        "received": invoice["minor"] / 100,
+        "events": ["done"],
         "moves": 1,
     }

@@ -5,7 +5,6 @@ A mixin of the pay-link controller (``portal.py``), which owns the routes.
 """
 
 import logging
-from urllib.parse import urlencode
 
 from werkzeug.exceptions import NotFound
 
@@ -31,9 +30,10 @@ class PaycrmPayChoiceMixin:
             return chosen
         return None if len(choices) > 1 else choices.browse()
 
-    def _paycrm_choice_page(self, move):
+    def _paycrm_choice_page(self, move, query):
+        """``query``: the checked parameters to keep (a signed partial amount);
+        nothing else of the request is echoed into the page."""
         choices = request.env["paycrm.link"].sudo()._paycrm_gateway_choices(move)
-        query = request.httprequest.args.to_dict()
         buttons = []
         for gateway in choices:
             label = (
@@ -41,8 +41,7 @@ class PaycrmPayChoiceMixin:
                 if gateway.provider == "paypal"
                 else request.env._("Pay by card")
             )
-            params = urlencode({**query, "gateway": gateway.id})
-            url = f"{request.httprequest.path}?{params}"
+            url = move._paycrm_pay_url(query={**query, "gateway": gateway.id})
             buttons.append({"label": label, "url": url, "provider": gateway.provider})
         return self._paycrm_page(
             move,
@@ -56,18 +55,20 @@ class PaycrmPayChoiceMixin:
 
     def _paycrm_finish_return(self, move, token):
         env = request.env
-        host = request.httprequest.host_url
         # sudo: the payer is anonymous; the order is looked up among this
         # invoice's own sessions (its access token matched), never alone.
         link = (
             env["paycrm.link"]
             .sudo()
             .search([("move_id", "=", move.id), ("session_ref", "=", token)], limit=1)
+            # A NUL byte is no order id, and PostgreSQL refuses it in a query.
+            if "\x00" not in token
+            else env["paycrm.link"]
         )
-        retry_url = move._paycrm_pay_url(base_url=host)
-        if link:
-            retry_url += f"?{urlencode({'gateway': link.gateway_id.id})}"
-        else:
+        retry_url = move._paycrm_pay_url()
+        if link and link.gateway_id.state != "disabled":
+            retry_url = move._paycrm_pay_url(query={"gateway": link.gateway_id.id})
+        elif not link:
             return self._paycrm_page(
                 move,
                 env._("Payment not found"),
@@ -90,14 +91,13 @@ class PaycrmPayChoiceMixin:
             )
             transient = isinstance(exc, GatewayUnreachable)
             if not transient:
-                move.message_post(
-                    body=env._(
+                move._paycrm_note_link_failure(
+                    env._(
                         "A customer's payment could not be completed: %(gateway)s "
                         "said “%(reason)s”.",
                         gateway=link.gateway_id.name,
                         reason=str(exc),
-                    ),
-                    subtype_xmlid="mail.mt_note",
+                    )
                 )
             return self._paycrm_page(
                 move,
@@ -108,13 +108,17 @@ class PaycrmPayChoiceMixin:
                     "charged twice."
                 ),
                 status=503,
-                retry_url=request.httprequest.url if transient else None,
+                retry_url=move._paycrm_pay_url(suffix="/done", query={"token": token})
+                if transient
+                else None,
             )
         if status == "complete":
             # Redirect, so a reload of the thank-you page captures nothing.
-            return request.redirect(self._paycrm_path(move, "/done"), code=303)
+            return request.redirect(
+                move._paycrm_pay_url(suffix="/done"), code=303, local=False
+            )
         if status == "open":
-            return request.redirect(retry_url, code=303)
+            return request.redirect(retry_url, code=303, local=False)
         if status == "declined":
             return request.redirect(link.url, code=303, local=False)
         if status in ("pending", "mismatch"):
@@ -137,7 +141,3 @@ class PaycrmPayChoiceMixin:
             ),
             retry_url=retry_url,
         )
-
-    @staticmethod
-    def _paycrm_path(move, suffix=""):
-        return f"/paycrm/pay/{move.id}/{move.access_token}{suffix}"

@@ -1,28 +1,31 @@
 """Customer-facing payment-link pages: the stable pay URL and the demo hosted page.
 
 Every route is public and answers a page, never a traceback: a wrong token is a
-404, a gateway failure a 503 page with a retry button.
+404, a gateway failure a 503 page with a retry button. Every URL handed out
+comes from configuration (``account.move._paycrm_pay_url``), never from the
+request's Host, and a click writes a bounded amount (counters, not chatter).
 """
 
 import logging
-import threading
+import re
 
-import requests
 from werkzeug.exceptions import BadRequest, NotFound
 
-from odoo import fields, http
+from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools import consteq
 
-from .. import const
-from ..gateways import DemoAdapter, GatewayError, GatewayUnreachable
+from ..gateways import GatewayError, GatewayUnreachable
 from ..gateways.demo import DEMO_METHODS
+from ..models.paycrm_link import PaycrmSessionQuota
 from .pay_choice import PaycrmPayChoiceMixin
 
 _logger = logging.getLogger(__name__)
 
 PAY_ROUTE = "/paycrm/pay/<int:invoice_id>/<string:access_token>"
+# A signed partial amount, in minor units.
+AMOUNT_RE = re.compile(r"[0-9]{1,15}")
 
 
 class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
@@ -35,12 +38,13 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
         credential, compared in constant time so it cannot be guessed bytewise.
         """
         move = request.env["account.move"].sudo().browse(invoice_id).exists()
+        # Bytes: consteq refuses str with non-ASCII characters (a junk token).
         if (
             not move
             or move.move_type != "out_invoice"
             or move.state == "draft"
             or not move.access_token
-            or not consteq(move.access_token, access_token or "")
+            or not consteq(move.access_token.encode(), (access_token or "").encode())
         ):
             raise NotFound()
         return move
@@ -88,9 +92,12 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
                 ),
             )
         partial = None
+        query = {}
         if amount:
+            # ASCII digits only: str.isdigit() takes "²", which int() refuses.
             if not (
-                amount.isdigit() and move._paycrm_check_amount_signature(amount, sig)
+                AMOUNT_RE.fullmatch(amount)
+                and move._paycrm_check_amount_signature(amount, sig)
             ):
                 raise NotFound()
             partial = float(
@@ -98,21 +105,18 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
                     move.currency_id, int(amount)
                 )
             )
-        stable_url = request.httprequest.url
+            query = {"amount": amount, "sig": sig}
         choice = self._paycrm_chosen_gateway(move, gateway)
         if choice is None:
             move._paycrm_note_link_opened()
-            return self._paycrm_choice_page(move)
+            return self._paycrm_choice_page(move, query)
+        if choice:
+            query["gateway"] = choice.id
         try:
             link, _created = (
                 request.env["paycrm.link"]
                 .sudo()
-                ._paycrm_checkout_for(
-                    move,
-                    base_url=request.httprequest.host_url,
-                    amount=partial,
-                    gateway=choice,
-                )
+                ._paycrm_checkout_for(move, amount=partial, gateway=choice)
             )
         except GatewayError as exc:
             failed = choice or move.paycrm_gateway_id
@@ -122,14 +126,13 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
                 failed.id,
                 exc.kind,
             )
-            move.message_post(
-                body=request.env._(
+            move._paycrm_note_link_failure(
+                request.env._(
                     "A customer could not open the payment page: %(gateway)s said "
                     "“%(reason)s”.",
                     gateway=failed.name,
                     reason=str(exc),
-                ),
-                subtype_xmlid="mail.mt_note",
+                )
             )
             transient = isinstance(exc, GatewayUnreachable)
             return self._paycrm_page(
@@ -146,7 +149,20 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
                     company=move.company_id.name,
                 ),
                 status=503,
-                retry_url=stable_url if transient else None,
+                retry_url=move._paycrm_pay_url(query=query) if transient else None,
+            )
+        except PaycrmSessionQuota:
+            _logger.warning(
+                "paycrm pay link for invoice %s: new session quota reached", move.id
+            )
+            return self._paycrm_page(
+                move,
+                request.env._("Too many attempts"),
+                request.env._(
+                    "This payment link was opened with too many different choices "
+                    "in the last hour. Please try again later; nothing was charged."
+                ),
+                status=429,
             )
         except UserError:
             # Nothing to pay online (no gateway, zero residual): say so plainly.
@@ -203,9 +219,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
                 "The payment for invoice %(invoice)s was not completed.",
                 invoice=move.name,
             ),
-            retry_url=move.sudo()._paycrm_pay_url(
-                base_url=request.httprequest.host_url
-            ),
+            retry_url=move._paycrm_pay_url(),
         )
 
     # --------------------------------------------------------- demo hosted page
@@ -213,6 +227,8 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
     def _paycrm_demo_link(self, session_ref):
         # sudo: the demo page is the "gateway" and is public; the unguessable
         # session id is its credential, as on a real hosted checkout.
+        if len(session_ref) > 255 or "\x00" in session_ref:
+            raise NotFound()
         link = (
             request.env["paycrm.link"]
             .sudo()
@@ -228,6 +244,42 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             raise NotFound()
         return link
 
+    def _paycrm_demo_refused(self, link, reason):
+        """The page for a session that takes no payment (``_paycrm_refusal``)."""
+        move = link.move_id
+        if reason == "paid":
+            return self._paycrm_page(
+                move,
+                request.env._("Already paid"),
+                request.env._(
+                    "This checkout session has already been paid; nothing more "
+                    "was charged."
+                ),
+                status=409,
+            )
+        if reason == "disabled":
+            return self._paycrm_page(
+                move,
+                request.env._("Payment unavailable"),
+                request.env._(
+                    "This checkout no longer takes payments; nothing was charged. "
+                    "Please contact %(company)s to pay invoice %(invoice)s.",
+                    company=move.company_id.name,
+                    invoice=move.name,
+                ),
+                status=409,
+            )
+        return self._paycrm_page(
+            move,
+            request.env._("Checkout expired"),
+            request.env._(
+                "This checkout session has expired; nothing was charged. Open the "
+                "invoice's payment link again to pay."
+            ),
+            status=410,
+            retry_url=move._paycrm_pay_url(),
+        )
+
     @http.route(
         "/paycrm/demo/checkout/<string:session_ref>",
         type="http",
@@ -237,15 +289,9 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
     )
     def paycrm_demo_checkout(self, session_ref, **kwargs):
         link = self._paycrm_demo_link(session_ref)
-        move = link.move_id
-        if link.state != "open" or link.expires_at <= fields.Datetime.now():
-            return self._paycrm_page(
-                move,
-                request.env._("Checkout expired"),
-                request.env._("This checkout session has expired."),
-                status=410,
-                retry_url=move._paycrm_pay_url(base_url=request.httprequest.host_url),
-            )
+        refusal = link._paycrm_refusal()
+        if refusal:
+            return self._paycrm_demo_refused(link, refusal)
         return request.render(
             "paycrm_connector.paycrm_demo_checkout_page", {"link": link}
         )
@@ -263,82 +309,45 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
         link = self._paycrm_demo_link(session_ref)
         move = link.move_id
         card_country = (card_country or "").strip().upper()
-        if method not in DEMO_METHODS or not (
-            card_country == "" or (len(card_country) == 2 and card_country.isalpha())
+        if (
+            outcome not in ("pay", "decline")
+            or method not in DEMO_METHODS
+            or not (
+                card_country == ""
+                or (
+                    len(card_country) == 2
+                    and card_country.isascii()
+                    and card_country.isalpha()
+                )
+            )
         ):
             raise BadRequest(
                 request.env._(
                     "Choose a payment method among %(methods)s and a two-letter "
-                    "card country (or none).",
+                    "card country (or none), then Pay or Card declined.",
                     methods=", ".join(DEMO_METHODS),
                 )
             )
-        token = move.access_token
-        base = request.httprequest.host_url.rstrip("/")
-        if link.state != "open":
-            return request.redirect(f"/paycrm/demo/checkout/{session_ref}", code=303)
         paid = outcome == "pay"
-        adapter = DemoAdapter(link.gateway_id._paycrm_config())
-        event = adapter.build_event(
-            "payment.succeeded" if paid else "payment.failed",
-            adapter.payment_object(
-                session_ref,
-                link.amount_minor,
-                link.currency_id.name,
-                link._paycrm_metadata(),
-                paid=paid,
-                method=(
-                    method,
-                    "visa" if method == "card" else "",
-                    card_country if method == "card" else "",
-                ),
+        refusal = link._paycrm_demo_submit(
+            paid,
+            (
+                method,
+                "visa" if method == "card" else "",
+                card_country if method == "card" else "",
             ),
         )
-        payload = adapter.payload(event)
-        headers = {
-            "Content-Type": "application/json",
-            "Paycrm-Signature": adapter.sign(payload),
-        }
-        # Delivered from a thread after this request ends, as a real gateway
-        # delivers webhooks: the webhook request needs a database cursor of its
-        # own, and a single-worker server would otherwise wait on itself.
-        threading.Thread(
-            target=_deliver_demo_event,
-            args=(
-                f"{base}/paycrm/webhook/{link.gateway_id.id}",
-                payload,
-                headers,
-                event["id"],
-            ),
-            name=f"paycrm-demo-webhook-{session_ref}",
-            daemon=True,
-        ).start()
+        if refusal:
+            return self._paycrm_demo_refused(link, refusal)
         if paid:
-            return request.redirect(f"/paycrm/pay/{move.id}/{token}/done", code=303)
+            return request.redirect(
+                move._paycrm_pay_url(suffix="/done"), code=303, local=False
+            )
         return self._paycrm_page(
             move,
             request.env._("Payment declined"),
             request.env._(
                 "The card was declined and nothing was charged. You can try again."
             ),
-            retry_url=f"/paycrm/demo/checkout/{session_ref}",
+            retry_url=link.url,
         )
-
-
-def _deliver_demo_event(url, payload, headers, event_id):
-    """POST a signed demo event to our own webhook endpoint; log the outcome."""
-    try:
-        response = requests.post(
-            url, data=payload, headers=headers, timeout=const.DEMO_WEBHOOK_TIMEOUT
-        )
-    except requests.RequestException as exc:
-        _logger.warning("paycrm demo event %s: webhook POST failed: %s", event_id, exc)
-        return None
-    level = logging.INFO if response.ok else logging.WARNING
-    _logger.log(
-        level,
-        "paycrm demo event %s: webhook answered %s",
-        event_id,
-        response.status_code,
-    )
-    return response.status_code

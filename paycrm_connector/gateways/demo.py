@@ -57,15 +57,18 @@ class DemoAdapter(GatewayAdapter):
 
     @staticmethod
     def payment_object(
-        session_id, amount_minor, currency, metadata, paid=True, method=None
+        session_id, amount_minor, currency, metadata, paid=True, method=None, attempt=0
     ):
         """The ``data.object`` of a demo ``payment.succeeded/failed`` event.
 
+        Its id comes from the session (and ``attempt``, the declined tries
+        before it): a session is paid once, so a repeated submit makes the
+        same payment, whose event the event store takes once.
         ``method``: ``(type, card brand, card country)`` the payer chose on the
         demo page, sent as Stripe's ``payment_method_details``.
         """
         obj = {
-            "id": f"demo_pay_{secrets.token_hex(12)}",
+            "id": f"demo_pay_{session_id}" + (f"_{attempt}" if attempt else ""),
             "object": "payment",
             "session": session_id,
             "amount": int(amount_minor),
@@ -145,8 +148,8 @@ class DemoAdapter(GatewayAdapter):
     def refund(
         self, payment_ref, amount_minor, idempotency_key, metadata=None, currency=None
     ):
-        # The demo gateway refunds at once; its webhook is sent by the caller
-        # (the refund wizard) through the same endpoint as any gateway's.
+        # The demo gateway refunds at once; the caller (the refund wizard)
+        # stores the event it would send through the intake's own store.
         return f"demo_re_{idempotency_key[-24:]}"
 
     @staticmethod

@@ -156,6 +156,22 @@ class AccountMove(models.Model):
         copy=False,
         groups="paycrm_connector.group_paycrm_user",
     )
+    # Failed customer clicks, counted by raw SQL from the public routes.
+    paycrm_link_failure_count = fields.Integer(
+        string="Failed Link Attempts",
+        readonly=True,
+        copy=False,
+        groups="paycrm_connector.group_paycrm_user",
+        help="Customer clicks whose payment page could not be opened or "
+        "completed (gateway refused or failed). The chatter notes the first "
+        "failure of each hour; this counts every one.",
+    )
+    paycrm_link_failure_noted = fields.Datetime(
+        string="Link Failure Noted",
+        readonly=True,
+        copy=False,
+        groups="paycrm_connector.group_paycrm_user",
+    )
     # The link funnel (sent -> opened -> paid), written by raw SQL counters.
     paycrm_link_sent_count = fields.Integer(
         string="Link Sends",
@@ -229,9 +245,7 @@ class AccountMove(models.Model):
                 and move.state == "posted"
                 and move.access_token
             ):
-                move.paycrm_link_url = (
-                    f"{move.get_base_url()}/paycrm/pay/{move.id}/{move.access_token}"
-                )
+                move.paycrm_link_url = move._paycrm_pay_url()
             else:
                 move.paycrm_link_url = False
 
@@ -399,24 +413,33 @@ class AccountMove(models.Model):
         return odoo_hmac(self.env(su=True), AMOUNT_SCOPE, (self.id, int(amount_minor)))
 
     def _paycrm_check_amount_signature(self, amount_minor, signature):
+        # Bytes: consteq refuses str with non-ASCII characters (a junk sig).
         return bool(signature) and consteq(
-            self._paycrm_amount_signature(amount_minor), str(signature)
+            self._paycrm_amount_signature(amount_minor).encode(),
+            str(signature).encode(),
         )
 
-    def _paycrm_pay_url(self, amount=None, base_url=None):
-        """Stable pay URL; a partial ``amount`` rides along, signed."""
+    def _paycrm_pay_url(self, amount=None, suffix="", query=None):
+        """The stable pay URL: the one function that builds it.
+
+        From configuration only (``web.base.url`` through ``get_base_url()``),
+        never from the request's Host: the URL ends up in emails, SMS, gateway
+        return URLs and pages an attacker could otherwise point elsewhere.
+        ``suffix``: a sub-page (``/done``, ``/cancel``); a partial ``amount``
+        rides along, signed; ``query``: more parameters (gateway choice...).
+        """
         self.ensure_one()
         token = self._portal_ensure_token()
-        base_url = (base_url or self.get_base_url()).rstrip("/")
-        url = f"{base_url}/paycrm/pay/{self.id}/{token}"
+        url = f"{self.get_base_url().rstrip('/')}/paycrm/pay/{self.id}/{token}{suffix}"
+        params = {}
         if (
             amount is not None
             and self.currency_id.compare_amounts(amount, self.amount_residual) < 0
         ):
             minor = self.env["paycrm.link"]._paycrm_minor(self.currency_id, amount)
-            query = {"amount": minor, "sig": self._paycrm_amount_signature(minor)}
-            url = f"{url}?{urlencode(query)}"
-        return url
+            params = {"amount": minor, "sig": self._paycrm_amount_signature(minor)}
+        params.update(query or {})
+        return f"{url}?{urlencode(params)}" if params else url
 
     def _paycrm_note_link_sent(self):
         """Count one more send of these invoices' links (the link funnel).
@@ -454,6 +477,50 @@ class AccountMove(models.Model):
             )
         )
         self.invalidate_recordset(["paycrm_link_first_opened"])
+
+    def _paycrm_note_link_failure(self, body):
+        """Count a customer's failed attempt; note it in the chatter at most
+        once an hour per invoice.
+
+        Called from public routes: a visitor repeating a failing click must not
+        add a chatter line each time (the caller's warning log keeps every
+        one). Raw SQL, as the funnel counters: the ORM write of account.move
+        runs its accounting checks for a counter.
+        """
+        self.ensure_one()
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            SQL(
+                """UPDATE account_move m
+                      SET paycrm_link_failure_count =
+                              COALESCE(m.paycrm_link_failure_count, 0) + 1,
+                          paycrm_link_failure_noted = CASE
+                              WHEN old.noted IS NULL OR old.noted <= %(since)s
+                              THEN %(now)s ELSE old.noted END
+                     FROM (SELECT id, paycrm_link_failure_noted AS noted
+                             FROM account_move WHERE id = %(id)s FOR UPDATE) old
+                    WHERE m.id = old.id
+                RETURNING old.noted, m.paycrm_link_failure_count""",
+                id=self.id,
+                now=now,
+                since=now - timedelta(seconds=const.LINK_FAILURE_NOTE_SECONDS),
+            )
+        )
+        noted, count = self.env.cr.fetchone()
+        self.invalidate_recordset(
+            ["paycrm_link_failure_count", "paycrm_link_failure_noted"]
+        )
+        if noted and noted > now - timedelta(seconds=const.LINK_FAILURE_NOTE_SECONDS):
+            return
+        self.message_post(
+            body=self.env._(
+                "%(failure)s Failed attempts on this link so far: %(count)s; more "
+                "within the hour are counted on the invoice, not noted.",
+                failure=body,
+                count=count,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
 
     def _paycrm_is_payable(self):
         self.ensure_one()

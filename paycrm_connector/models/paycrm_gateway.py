@@ -229,6 +229,12 @@ class PaycrmGateway(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
+        if vals.get("state") == "disabled":
+            # A disabled gateway takes no payment: close the checkout sessions
+            # customers may still hold (at the gateway too, by the expiry cron).
+            self.env["paycrm.link"].sudo().search(
+                [("gateway_id", "in", self.ids), ("state", "=", "open")]
+            )._paycrm_schedule_expiry()
         # Gateways change rarely; any change reaches the webhook intake's cached
         # settings at once, in every worker (Odoo signals cache clears).
         self.env.registry.clear_cache()

@@ -13,6 +13,10 @@ from ..gateways import CheckoutRequest, GatewayError, get_adapter, money
 _logger = logging.getLogger(__name__)
 
 
+class PaycrmSessionQuota(UserError):
+    """The invoice's link opened its hourly share of new checkout sessions."""
+
+
 class PaycrmLink(models.Model):
     """One hosted checkout session handed out behind an invoice's stable URL."""
 
@@ -54,7 +58,12 @@ class PaycrmLink(models.Model):
     last_opened = fields.Datetime(readonly=True)
     expire_tries = fields.Integer(readonly=True, default=0)
     capture_tries = fields.Integer(
-        readonly=True, default=0, help="Refused captures on the payer's return."
+        string="Refused Attempts",
+        readonly=True,
+        default=0,
+        help="Refused payments on this session: captures refused on the payer's "
+        "return, cards declined on the demo page. Each retry gets its own "
+        "gateway payment id from it.",
     )
     last_error = fields.Char(readonly=True)
 
@@ -153,11 +162,14 @@ class PaycrmLink(models.Model):
         return gateway, amount
 
     @api.model
-    def _paycrm_checkout_for(self, move, base_url=None, amount=None, gateway=None):
+    def _paycrm_checkout_for(self, move, amount=None, gateway=None):
         """The open session for ``move``'s residual (or ``amount``), reused or new.
 
         Returns ``(link, created)``. Gateway failures raise ``GatewayError`` and
-        leave nothing behind (the new row lives in a savepoint).
+        leave nothing behind (the new row lives in a savepoint). Past
+        ``LINK_MAX_NEW_SESSIONS_PER_HOUR`` new sessions of the invoice in the
+        last hour, ``PaycrmSessionQuota``: whoever holds the link can switch
+        gateways on every click, and each switch opens a session.
         """
         move.ensure_one()
         self._paycrm_lock_move(move)
@@ -178,8 +190,19 @@ class PaycrmLink(models.Model):
         if link:
             link._paycrm_opened()
             return link, False
+        recent = self.search_count(
+            [("move_id", "=", move.id), ("create_date", ">", now - timedelta(hours=1))]
+        )
+        if recent >= const.LINK_MAX_NEW_SESSIONS_PER_HOUR:
+            raise PaycrmSessionQuota(
+                self.env._(
+                    "%(invoice)s opened %(count)s checkout sessions in the last "
+                    "hour; try again later.",
+                    invoice=move.display_name,
+                    count=recent,
+                )
+            )
         attempt = self.search_count(same) + 1
-        base_url = (base_url or move.get_base_url()).rstrip("/")
         with self.env.cr.savepoint():
             link = self.create(
                 {
@@ -193,7 +216,7 @@ class PaycrmLink(models.Model):
                     "last_opened": now,
                 }
             )
-            session = link._paycrm_create_session(base_url)
+            session = link._paycrm_create_session()
             link.write(
                 {
                     "session_ref": session.session_id,
@@ -220,11 +243,9 @@ class PaycrmLink(models.Model):
         )
         return link, True
 
-    def _paycrm_create_session(self, base_url):
+    def _paycrm_create_session(self):
         self.ensure_one()
         move, gateway = self.move_id, self.gateway_id
-        token = move._portal_ensure_token()
-        stable = f"{base_url}/paycrm/pay/{move.id}/{token}"
         customer_ref = ""
         if gateway.provider != "demo":
             customer_ref = self._paycrm_customer_ref(
@@ -236,8 +257,8 @@ class PaycrmLink(models.Model):
             invoice_name=move.name,
             amount_minor=self.amount_minor,
             currency=self.currency_id.name,
-            success_url=f"{stable}/done",
-            cancel_url=f"{stable}/cancel",
+            success_url=move._paycrm_pay_url(suffix="/done"),
+            cancel_url=move._paycrm_pay_url(suffix="/cancel"),
             expires_at=int(time.time()) + lifetime,
             idempotency_key=f"paycrm-link-{self.env.cr.dbname}-{gateway.id}-{move.id}-"
             f"{self.amount_minor}{self.currency_id.name}-{self.attempt}",
@@ -247,8 +268,10 @@ class PaycrmLink(models.Model):
             metadata=self._paycrm_metadata(),
         )
         config = gateway._paycrm_config()
+        # The demo gateway's hosted page is ours: served at the configured base
+        # URL, like the return URLs above, never at the request's Host.
         config = dataclasses.replace(
-            config, extra={**config.extra, "base_url": base_url}
+            config, extra={**config.extra, "base_url": move.get_base_url()}
         )
         return get_adapter(config).create_checkout(request)
 

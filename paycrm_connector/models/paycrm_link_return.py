@@ -1,8 +1,11 @@
-"""Gateway choice on the stable URL, and checkouts finished on the payer's return."""
+"""Gateway choice on the stable URL, and checkouts finished by the payer: on
+their return (PayPal), or on the demo gateway's own hosted page."""
 
-from odoo import _, api, models
+from odoo import _, api, fields, models
+from odoo.tools import SQL
 
 from .. import const
+from ..gateways import DemoAdapter
 
 
 class PaycrmLink(models.Model):
@@ -43,10 +46,17 @@ class PaycrmLink(models.Model):
         checkout is needed; ``mismatch``: taken, but not what the link asked.
         Nothing is booked here: the gateway's webhook books the payment, once.
         Gateway errors (unreachable, credentials) propagate as ``GatewayError``.
+        A taken payment moves the session to ``submitted``: a reload of the
+        return URL (a public GET) asks the gateway nothing and writes nothing.
         """
         self.ensure_one()
-        if self.state == "paid":
+        if self.state in ("submitted", "paid"):
             return "complete"
+        if self.gateway_id.state == "disabled" or self.state != "open":
+            # A disabled gateway takes no payment, and a superseded or closed
+            # session asks for a stale amount: capture nothing. (No clock
+            # check: the payer may come back just after approving in time.)
+            return "expired"
         # One key per capture attempt: a reload replays the same capture, and
         # a refused one (its refusal replayed for its key too) gets a fresh key.
         key = f"paycrm-capture-{self.env.cr.dbname}-{self.id}-{self.capture_tries}"
@@ -62,6 +72,7 @@ class PaycrmLink(models.Model):
             self.state = "expired"
         if status not in ("complete", "pending"):
             return status
+        self.state = "submitted"
         if result.currency != self.currency_id.name or (
             result.amount_minor != self.amount_minor
         ):
@@ -89,3 +100,77 @@ class PaycrmLink(models.Model):
             )
         )
         return status
+
+    def _paycrm_refusal(self):
+        """Why this session takes no payment now, or ``""`` when it does.
+
+        ``paid``: paid or submitted already (single use); ``disabled``: its
+        gateway is disabled; ``expired``: lapsed, superseded or closed.
+        """
+        self.ensure_one()
+        if self.state in ("submitted", "paid"):
+            return "paid"
+        if self.gateway_id.state == "disabled":
+            return "disabled"
+        if self.state != "open" or self.expires_at <= fields.Datetime.now():
+            return "expired"
+        return ""
+
+    def _paycrm_demo_submit(self, paid, method):
+        """Pay (or decline) this demo session; return ``""`` or why not.
+
+        A payment claims the session first, in this transaction: one
+        conditional UPDATE moves it from ``open`` to ``submitted``, so of
+        several submits exactly one stores a payment (a concurrent one waits
+        for the row, then fails to serialize and Odoo replays it, which finds
+        the session taken). A declined card leaves the session open and counts
+        the try, whose number makes the failed payment's id. The event goes
+        through the intake's own store and processor trigger, never over HTTP:
+        the server built it from this row, so there is no sender to
+        authenticate, and no request-chosen address is ever called.
+        ``method``: ``(type, card brand, card country)`` from the page.
+        Returns a ``_paycrm_refusal`` reason when the session takes no payment.
+        """
+        self.ensure_one()
+        refusal = self._paycrm_refusal()
+        if refusal:
+            return refusal
+        now = fields.Datetime.now()
+        if paid:
+            change = SQL("state = 'submitted'")
+        else:
+            change = SQL("capture_tries = COALESCE(capture_tries, 0) + 1")
+        self.env.cr.execute(
+            SQL(
+                """UPDATE paycrm_link SET %s, write_uid = %s, write_date = %s
+                    WHERE id = %s AND state = 'open' AND expires_at > %s
+                RETURNING capture_tries""",
+                change,
+                self.env.uid,
+                now,
+                self.id,
+                now,
+            )
+        )
+        row = self.env.cr.fetchone()
+        self.invalidate_recordset(["state", "capture_tries", "write_date"])
+        if not row:
+            return self._paycrm_refusal() or "expired"
+        gateway = self.gateway_id
+        adapter = DemoAdapter(gateway._paycrm_config())
+        obj = adapter.payment_object(
+            self.session_ref,
+            self.amount_minor,
+            self.currency_id.name,
+            self._paycrm_metadata(),
+            paid=paid,
+            method=method,
+            attempt=0 if paid else row[0],
+        )
+        event = adapter.build_event(
+            "payment.succeeded" if paid else "payment.failed",
+            obj,
+            event_id=f"evt_{obj['id']}",
+        )
+        self.env["paycrm.event"]._paycrm_store(gateway, adapter.payload(event), event)
+        return ""

@@ -25,3 +25,4 @@ from . import test_alert_card_country
 from . import test_link_funnel
 from . import test_dispute_order
 from . import test_payout_statement
+from . import test_security_links

@@ -158,9 +158,7 @@ class TestCardCountryStripe(WebhookHttpCase):
 class TestDemoPageMethod(WebhookHttpCase):
     def test_bad_method_or_country_is_refused(self):
         invoice = self._invoice(100.0)
-        link, _created = self.env["paycrm.link"]._paycrm_checkout_for(
-            invoice, base_url=self.base_url()
-        )
+        link, _created = self.env["paycrm.link"]._paycrm_checkout_for(invoice)
         path = f"/paycrm/demo/checkout/{link.session_ref}"
         page = self.url_open(path)
         self.assertIn('name="card_country"', page.text)
