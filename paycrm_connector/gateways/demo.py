@@ -29,6 +29,7 @@ def demo_fee(amount_minor):
 
 class DemoAdapter(GatewayAdapter):
     code = "demo"
+    event_kinds = DEMO_EVENT_KINDS
 
     def check_connection(self):
         return "demo gateway (no account needed)"
@@ -108,8 +109,9 @@ class DemoAdapter(GatewayAdapter):
         )
 
     def parse_event(self, event):
+        envelope = self.envelope(event)
         obj = event["data"]["object"]
-        kind = DEMO_EVENT_KINDS.get(event["type"], "other")
+        kind = envelope.kind
         meta = obj.get("metadata") or {}
         status = obj.get("status", "")
         payment_ref = obj.get("payment", "") if obj.get("object") != "payment" else ""
@@ -121,11 +123,11 @@ class DemoAdapter(GatewayAdapter):
         elif kind == "dispute_closed" and status == "won":
             extra["reinstate"] = True
         return NormalizedEvent(
-            external_id=event["id"],
-            event_type=event["type"],
+            external_id=envelope.external_id,
+            event_type=envelope.event_type,
             kind=kind,
-            created=int(event.get("created") or 0),
-            livemode=bool(event.get("livemode")),
+            created=envelope.created or 0,
+            livemode=envelope.livemode,
             object_ref=obj.get("id", ""),
             payment_ref=obj["id"] if obj.get("object") == "payment" else payment_ref,
             session_ref=obj.get("session", ""),

@@ -22,6 +22,7 @@ STRIPE_API_BASE = "https://api.stripe.com"
 
 class StripeAdapter(GatewayAdapter):
     code = "stripe"
+    event_kinds = STRIPE_EVENT_KINDS
 
     def __init__(self, config):
         super().__init__(config)
@@ -187,6 +188,8 @@ class StripeAdapter(GatewayAdapter):
             raise signature.SignatureError(str(exc).split("\n")[0]) from exc
 
     def parse_event(self, event):
+        # Its id, type and timestamp are read the intake's way, or refused.
+        self.envelope(event)
         return parse_stripe_event(event, STRIPE_EVENT_KINDS)
 
     def enrich_event(self, event):
