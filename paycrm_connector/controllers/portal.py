@@ -5,6 +5,7 @@ Every route is public and answers a page, never a traceback: a wrong token is a
 """
 
 import logging
+import re
 import threading
 
 import requests
@@ -23,6 +24,7 @@ from .pay_choice import PaycrmPayChoiceMixin
 _logger = logging.getLogger(__name__)
 
 PAY_ROUTE = "/paycrm/pay/<int:invoice_id>/<string:access_token>"
+AMOUNT_PARAM = re.compile(r"[0-9]{1,15}")
 
 
 class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
@@ -40,7 +42,8 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             or move.move_type != "out_invoice"
             or move.state == "draft"
             or not move.access_token
-            or not consteq(move.access_token, access_token or "")
+            # As bytes: consteq raises on non-ASCII text, and a URL may hold any.
+            or not consteq(move.access_token.encode(), (access_token or "").encode())
         ):
             raise NotFound()
         return move
@@ -89,8 +92,11 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             )
         partial = None
         if amount:
+            # ASCII digits, a few: str.isdigit() also takes "²", and int()
+            # refuses it and numbers of thousands of digits.
             if not (
-                amount.isdigit() and move._paycrm_check_amount_signature(amount, sig)
+                AMOUNT_PARAM.fullmatch(amount)
+                and move._paycrm_check_amount_signature(amount, sig)
             ):
                 raise NotFound()
             partial = float(
@@ -211,6 +217,9 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
     # --------------------------------------------------------- demo hosted page
 
     def _paycrm_demo_link(self, session_ref):
+        if "\x00" in session_ref:
+            # No stored text holds a NUL, and PostgreSQL refuses to search one.
+            raise NotFound()
         # sudo: the demo page is the "gateway" and is public; the unguessable
         # session id is its credential, as on a real hosted checkout.
         link = (

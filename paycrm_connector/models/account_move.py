@@ -398,8 +398,10 @@ class AccountMove(models.Model):
         return odoo_hmac(self.env(su=True), AMOUNT_SCOPE, (self.id, int(amount_minor)))
 
     def _paycrm_check_amount_signature(self, amount_minor, signature):
+        # As bytes: consteq raises on non-ASCII text, and a query may hold any.
         return bool(signature) and consteq(
-            self._paycrm_amount_signature(amount_minor), str(signature)
+            self._paycrm_amount_signature(amount_minor).encode(),
+            str(signature).encode(),
         )
 
     def _paycrm_pay_url(self, amount=None, base_url=None):
