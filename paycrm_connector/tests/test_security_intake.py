@@ -6,7 +6,9 @@ or posted.
 """
 
 import json
+import re
 import time
+from urllib.parse import quote, urlencode
 
 import requests
 
@@ -15,10 +17,11 @@ from odoo.tools import mute_logger
 
 from .. import const
 from ..gateways import signature
+from .link_common import PaycrmLinkCase
 from .paypal_standin import WEBHOOK_ID, webhook_headers
 from .paypal_standin import make_event as paypal_event
 from .stripe_standin import signed_headers
-from .webhook_common import WebhookHttpCase
+from .webhook_common import WebhookCommon, WebhookHttpCase
 
 WEBHOOK_LOGGER = "odoo.addons.paycrm_connector.controllers.webhook"
 VERIFY = "/v1/notifications/verify-webhook-signature"
@@ -369,3 +372,40 @@ class TestSecurityStoredEvents(WebhookHttpCase):
             self.assertIn(f"Not a valid event: {field}", stored.last_error)
             self.assertEqual(stored.attempts, 1, "failed at once, not retried")
         self.assertEqual(invoice.payment_state, "not_paid")
+
+
+@tagged("post_install", "-at_install")
+class TestSecurityPublicRoutes(PaycrmLinkCase, WebhookCommon):
+    """Junk in a pay link's path or query, or in a demo checkout reference,
+    is a 404 (found by the property test; each was a 500)."""
+
+    def test_pay_link_junk_is_404(self):
+        invoice = self._invoice(100.0)
+        path = self._path(invoice)
+        for url in (
+            f"/paycrm/pay/{invoice.id}/{quote('é' + invoice.access_token)}",
+            f"{path}?{urlencode({'amount': '²', 'sig': 'x'})}",
+            f"{path}?{urlencode({'amount': '9' * 5000, 'sig': 'x'})}",
+            f"{path}?{urlencode({'amount': '100', 'sig': 'é'})}",
+            f"{path}/done?token=ORDER%00",
+        ):
+            with self.subTest(url=url[:80]):
+                response = self.url_open(url, allow_redirects=False)
+                self.assertEqual(response.status_code, 404)
+        self.assertFalse(invoice.paycrm_link_ids)
+
+    def test_demo_checkout_nul_reference_is_404(self):
+        invoice = self._invoice(100.0)
+        link, _created = self.env["paycrm.link"]._paycrm_checkout_for(
+            invoice, base_url=self.base_url()
+        )
+        page = self.url_open(f"/paycrm/demo/checkout/{link.session_ref}")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        self.assertEqual(self.url_open("/paycrm/demo/checkout/x%00").status_code, 404)
+        response = self.url_open(
+            "/paycrm/demo/checkout/x%00/submit",
+            data={"csrf_token": csrf, "outcome": "pay", "method": "card"},
+            allow_redirects=False,
+        )
+        self.assertEqual(response.status_code, 404)
+        self.assertFalse(self.events.search_count([]))
