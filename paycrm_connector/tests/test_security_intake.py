@@ -310,6 +310,28 @@ class TestSecurityIntake(WebhookHttpCase):
             with self.subTest(path=path):
                 self.assertEqual(self.url_open(path, data=b"{}").status_code, 404)
 
+    def test_disabled_or_other_company_gateway_same_rules(self):
+        # A disabled gateway still stores (design rule 2), and another
+        # company's gateway stores for its company: both refuse junk alike.
+        other = self.env["paycrm.gateway"].create(
+            {
+                "name": "Demo, company 2",
+                "provider": "demo",
+                "company_id": self.setup_other_company(name="Company B")["company"].id,
+            }
+        )
+        self.demo_gateway.state = "disabled"
+        for gateway in (self.demo_gateway, other):
+            with self.subTest(gateway=gateway.name):
+                good = self._demo_payment(self.invoice, 1000)
+                for event, status in (({**good, "id": "evt_\x00"}, 400), (good, 200)):
+                    body = json.dumps(event).encode()
+                    response = self._post_demo(body, gateway=gateway)
+                    self.assertEqual(response.status_code, status, response.text)
+                stored = self._event(good["id"], gateway)
+                self.assertEqual(stored.company_id, gateway.company_id)
+        self._assert_nothing_posted()
+
     def test_chunked_body_over_limit_413(self):
         def chunks():
             piece = b" " * 65536
