@@ -221,7 +221,7 @@ class PaycrmEvent(models.Model):
             # booked, and retrying changes nothing.
             self.env.invalidate_all()
             self._paycrm_fail(
-                _(
+                self.env._(
                     "Not a valid event: %(field)s %(reason)s",
                     field=exc.field,
                     reason=self.env._(exc.message),
