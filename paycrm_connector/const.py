@@ -177,6 +177,16 @@ EVENT_STATES = [
 WEBHOOK_MAX_BYTES = 1024 * 1024
 # Stripe signs a timestamp: older (or newer) signatures are replays.
 WEBHOOK_TOLERANCE_SECONDS = 300
+# Deepest JSON nesting a webhook body may have: real events nest under 10
+# levels, and Python's parser recurses once per level (a deep body would end
+# in a RecursionError).
+WEBHOOK_MAX_JSON_DEPTH = 64
+# Longest event id or type stored (the columns' display and index stay sane).
+EVENT_FIELD_MAX_LENGTH = 255
+# An event's own timestamp must fall in [2000-01-01, 2100-01-01) UTC: outside,
+# it is junk, and a datetime built from it could overflow.
+EVENT_CREATED_MIN = 946684800
+EVENT_CREATED_MAX = 4102444800
 # Retry delay after the n-th failed attempt: base * 2**(n-1), capped.
 EVENT_RETRY_BASE_SECONDS = 30
 EVENT_RETRY_MAX_SECONDS = 6 * 3600

@@ -24,7 +24,9 @@ if [ -d tests ] && [ -n "$(find tests -name 'test_*.py' -o -name '*_test.py' | h
 fi
 [ ${#paths[@]} -gt 0 ] || { echo "ERROR: no test directory found" >&2; exit 1; }
 
-# shellcheck disable=SC2086
+# PYTEST_ARGS is split as the shell splits words, quotes included, so that
+# PYTEST_ARGS="-k 'webhook or intake'" passes one -k expression.
+eval "extra=(${PYTEST_ARGS:-})"
 "$PYTHON" -m pytest \
     --odoo-config "$CONF" --odoo-database "$DB" --odoo-http \
-    "${paths[@]}" ${PYTEST_ARGS:-} "$@"
+    "${paths[@]}" "${extra[@]}" "$@"

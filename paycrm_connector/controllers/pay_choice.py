@@ -57,7 +57,8 @@ class PaycrmPayChoiceMixin:
         env = request.env
         # sudo: the payer is anonymous; the order is looked up among this
         # invoice's own sessions (its access token matched), never alone.
-        link = (
+        # No stored text holds a NUL, and PostgreSQL refuses to search one.
+        link = "\x00" not in token and (
             env["paycrm.link"]
             .sudo()
             .search([("move_id", "=", move.id), ("session_ref", "=", token)], limit=1)

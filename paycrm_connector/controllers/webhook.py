@@ -1,6 +1,5 @@
 """Webhook intake: verify, store, trigger the processor, answer. No accounting."""
 
-import json
 import logging
 
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -9,7 +8,7 @@ from odoo import http
 from odoo.http import request
 
 from .. import const
-from ..gateways import GatewayError, get_adapter
+from ..gateways import GatewayError, PayloadError, get_adapter, load_event
 from ..gateways.signature import SignatureError
 
 _logger = logging.getLogger(__name__)
@@ -37,7 +36,10 @@ class PaycrmWebhookController(http.Controller):
         csrf=False,
         save_session=False,
         # Werkzeug stops reading past this, whatever Content-Length claims.
-        max_content_length=const.WEBHOOK_MAX_BYTES,
+        # One byte over the limit: a chunked body (no Content-Length) is cut
+        # at this length without an error, and must still be seen as too
+        # large rather than as a truncated body.
+        max_content_length=const.WEBHOOK_MAX_BYTES + 1,
     )
     def paycrm_webhook(self, gateway_id, **kwargs):
         request.update_env(
@@ -54,11 +56,24 @@ class PaycrmWebhookController(http.Controller):
         if payload is None:
             _logger.info("paycrm webhook gateway %s: body too large", gateway_id)
             return _answer(413, "body too large")
+        try:
+            adapter = get_adapter(settings.config)
+        except GatewayError as exc:
+            # Outside the verification below: a gateway that cannot check a
+            # signature (Stripe without its secret key) must not store events
+            # as "verify later".
+            _logger.warning(
+                "paycrm webhook gateway %s: not configured (%s)", gateway_id, exc
+            )
+            return _answer(
+                400, request.env._("gateway not configured: %(error)s", error=exc)
+            )
         unverified = False
         try:
-            get_adapter(settings.config).verify_webhook(
-                payload, request.httprequest.headers
-            )
+            adapter.verify_webhook(payload, request.httprequest.headers)
+        except PayloadError as exc:
+            # PayPal reads the body to have it verified.
+            return self._refuse(gateway_id, exc)
         except GatewayError as exc:
             # The gateway's verification service could not be asked (PayPal):
             # keep the event unverified; it is checked again before booking.
@@ -72,29 +87,45 @@ class PaycrmWebhookController(http.Controller):
                 "paycrm webhook gateway %s: rejected signature (%s)", gateway_id, exc
             )
             return _answer(400, f"invalid signature: {exc}")
+        events = request.env["paycrm.event"]
         try:
-            event = json.loads(payload)
-        except ValueError:
-            return _answer(400, "malformed JSON")
-        if not isinstance(event, dict) or not event.get("id"):
-            return _answer(400, "not an event: no id")
-        if unverified:
-            _record, created = request.env["paycrm.event"]._paycrm_store_unverified(
-                gateway, payload, event, dict(request.httprequest.headers)
-            )
-        else:
-            _record, created = request.env["paycrm.event"]._paycrm_store(
-                gateway, payload, event
-            )
+            event = load_event(payload)
+            # The store checks it again, for callers other than this one.
+            envelope = adapter.envelope(event)
+            if unverified:
+                _record, created = events._paycrm_store_unverified(
+                    gateway, payload, event, dict(request.httprequest.headers)
+                )
+            else:
+                _record, created = events._paycrm_store(gateway, payload, event)
+        except PayloadError as exc:
+            return self._refuse(gateway_id, exc)
         # From the request, not the stored row: reading it back costs a query.
         _logger.info(
             "paycrm webhook gateway %s event %s %s: %s",
             gateway_id,
-            str(event["id"])[:255],
-            str(event.get("type") or event.get("event_type") or "")[:255],
+            envelope.external_id,
+            envelope.event_type,
             "stored" if created else "duplicate",
         )
         return _answer(200, "ok" if created else "duplicate")
+
+    @staticmethod
+    def _refuse(gateway_id, exc):
+        """400 naming the field of the body at fault (``PayloadError``)."""
+        reason = request.env._(exc.message)
+        _logger.warning(
+            "paycrm webhook gateway %s: refused body (%s: %s)",
+            gateway_id,
+            exc.field,
+            reason,
+        )
+        return _answer(
+            400,
+            request.env._(
+                "invalid %(field)s: %(reason)s", field=exc.field, reason=reason
+            ),
+        )
 
     @staticmethod
     def _read_body():

@@ -4,6 +4,7 @@ from .base import (
     CheckoutRequest,
     CheckoutSession,
     CustomerData,
+    EventEnvelope,
     GatewayAdapter,
     GatewayAuthError,
     GatewayConfig,
@@ -11,6 +12,8 @@ from .base import (
     GatewayRefused,
     GatewayUnreachable,
     NormalizedEvent,
+    PayloadError,
+    load_event,
 )
 from .demo import DemoAdapter
 from .stripe import StripeAdapter
@@ -23,13 +26,18 @@ ADAPTERS = {
 }
 
 
+def get_adapter_class(provider):
+    """The adapter class of ``provider``: its class methods (the event
+    envelope) need no configured instance."""
+    try:
+        return ADAPTERS[provider]
+    except KeyError as exc:
+        raise GatewayError(f"unknown gateway provider {provider!r}") from exc
+
+
 def get_adapter(config):
     """Return the adapter instance for ``config.provider``."""
-    try:
-        adapter_class = ADAPTERS[config.provider]
-    except KeyError as exc:
-        raise GatewayError(f"unknown gateway provider {config.provider!r}") from exc
-    return adapter_class(config)
+    return get_adapter_class(config.provider)(config)
 
 
 __all__ = [
@@ -38,8 +46,10 @@ __all__ = [
     "CheckoutSession",
     "GatewayRefused",
     "NormalizedEvent",
+    "PayloadError",
     "CustomerData",
     "DemoAdapter",
+    "EventEnvelope",
     "GatewayAdapter",
     "GatewayAuthError",
     "GatewayConfig",
@@ -48,4 +58,6 @@ __all__ = [
     "StripeAdapter",
     "PaypalAdapter",
     "get_adapter",
+    "get_adapter_class",
+    "load_event",
 ]

@@ -4,7 +4,24 @@ Adapters receive plain values (a ``GatewayConfig``, dataclasses) and return plai
 values, so they can be tested without Odoo and the ORM never leaks into them.
 """
 
+import json
+import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from itertools import accumulate
+
+from odoo.tools import LazyTranslate
+
+from .. import const
+
+# Lazy: the message is translated when the webhook answer is written, in the
+# language of the request (no environment here).
+_lt = LazyTranslate(__name__)
+
+# A JSON string (escapes included): its brackets do not nest anything.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class GatewayError(Exception):
@@ -27,6 +44,125 @@ class GatewayRefused(GatewayError):
     """The gateway understood and said no (bad currency, amount, state)."""
 
     kind = "refused"
+
+
+class PayloadError(ValueError):
+    """A webhook body that is not an event we can store: ``field`` names the
+    part at fault (``body`` for the whole), ``message`` (lazy: translate it
+    with ``env._``) says what is wrong."""
+
+    def __init__(self, field, message):
+        super().__init__(field, message)
+        self.field = field
+        self.message = message
+
+
+def json_depth(text):
+    """How deep the JSON ``text`` nests, counted without parsing it.
+
+    Exact for valid JSON (outside strings only brackets nest); invalid JSON is
+    refused by the parser anyway, whatever this returns.
+    """
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def load_event(payload):
+    """The JSON object of a raw webhook body (bytes), or ``PayloadError``.
+
+    Strict JSON (RFC 8259: UTF-8, no NaN or Infinity), nested at most
+    ``WEBHOOK_MAX_JSON_DEPTH`` levels, checked before the parser recurses.
+    """
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PayloadError("body", _lt("not UTF-8 text")) from exc
+    limit = const.WEBHOOK_MAX_JSON_DEPTH
+    if json_depth(text) > limit:
+        raise PayloadError(
+            "body", _lt("JSON nested deeper than %(limit)s levels", limit=limit)
+        )
+    try:
+        event = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise PayloadError("body", _lt("malformed JSON")) from exc
+    if not isinstance(event, dict):
+        raise PayloadError("body", _lt("not a JSON object"))
+    return event
+
+
+def text_field(event, key):
+    """The event's ``key``: a non-empty printable string of at most 255
+    characters (it is stored, indexed and shown as it came)."""
+    value = event.get(key)
+    if value is None or value == "":
+        raise PayloadError(key, _lt("missing"))
+    if not isinstance(value, str):
+        raise PayloadError(key, _lt("not a string"))
+    if len(value) > const.EVENT_FIELD_MAX_LENGTH:
+        raise PayloadError(
+            key,
+            _lt("longer than %(max)s characters", max=const.EVENT_FIELD_MAX_LENGTH),
+        )
+    # Refuses control characters (NUL: PostgreSQL stores no such text) and
+    # lone surrogates (they cannot be encoded to UTF-8).
+    if not value.isprintable():
+        raise PayloadError(key, _lt("contains control or unprintable characters"))
+    return value
+
+
+def _in_range(key, seconds):
+    if not const.EVENT_CREATED_MIN <= seconds < const.EVENT_CREATED_MAX:
+        raise PayloadError(key, _lt("outside the years 2000 to 2099"))
+    return seconds
+
+
+def epoch_field(event, key):
+    """The event's ``key`` as whole epoch seconds (Stripe's ``created``), or
+    ``None`` when absent."""
+    value = event.get(key)
+    if value is None:
+        return None
+    # bool is an int in Python, and a float is not whole seconds.
+    if type(value) is not int:
+        raise PayloadError(key, _lt("not a whole number of seconds"))
+    return _in_range(key, value)
+
+
+def iso_field(event, key):
+    """The event's ISO 8601 ``key`` (PayPal's ``create_time``) as epoch
+    seconds, or ``None`` when absent; no offset means UTC."""
+    value = event.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 64:
+        raise PayloadError(key, _lt("not an ISO 8601 date"))
+    # Python before 3.11 does not read the "Z" PayPal writes.
+    if value[-1:] in ("Z", "z"):
+        value = value[:-1] + "+00:00"
+    try:
+        stamp = datetime.fromisoformat(value)
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=timezone.utc)
+        seconds = int(stamp.timestamp())
+    except (ValueError, OverflowError) as exc:
+        raise PayloadError(key, _lt("not an ISO 8601 date")) from exc
+    return _in_range(key, seconds)
+
+
+@dataclass(frozen=True)
+class EventEnvelope:
+    """What every stored event has, validated (``GatewayAdapter.envelope``)."""
+
+    external_id: str
+    event_type: str
+    kind: str  # first guess from the type; the processor has the last word
+    created: int | None = None  # epoch seconds (UTC)
+    livemode: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,6 +286,29 @@ class GatewayAdapter:
         return None
 
     # Webhooks: verify raw bytes first, then normalise the parsed JSON.
+    # Event type -> normalised kind (const.EVENT_KINDS), for the envelope.
+    event_kinds = {}
+
+    @classmethod
+    def envelope(cls, event):
+        """The validated ``EventEnvelope`` of a decoded event (a dict), or
+        ``PayloadError`` naming the field at fault.
+
+        The intake stores nothing of an event unchecked by this, and the
+        processor checks again. This is Stripe's shape (``type``, epoch
+        ``created``); gateways shaped otherwise override it with the same
+        field rules.
+        """
+        external_id = text_field(event, "id")
+        event_type = text_field(event, "type")
+        return EventEnvelope(
+            external_id=external_id,
+            event_type=event_type,
+            kind=cls.event_kinds.get(event_type, "other"),
+            created=epoch_field(event, "created"),
+            livemode=bool(event.get("livemode")),
+        )
+
     def verify_webhook(self, payload, headers):
         """Raise ``signature.SignatureError`` unless ``payload`` is authentic."""
         raise NotImplementedError

@@ -29,6 +29,7 @@ def demo_fee(amount_minor):
 
 class DemoAdapter(GatewayAdapter):
     code = "demo"
+    event_kinds = DEMO_EVENT_KINDS
 
     def check_connection(self):
         return "demo gateway (no account needed)"
@@ -107,15 +108,13 @@ class DemoAdapter(GatewayAdapter):
 
     def verify_webhook(self, payload, headers):
         signature.verify(
-            payload,
-            headers.get(SIGNATURE_HEADER),
-            self.config.webhook_secret,
-            tolerance=self.config.extra.get("tolerance", 300),
+            payload, headers.get(SIGNATURE_HEADER), self.config.webhook_secret
         )
 
     def parse_event(self, event):
+        envelope = self.envelope(event)
         obj = event["data"]["object"]
-        kind = DEMO_EVENT_KINDS.get(event["type"], "other")
+        kind = envelope.kind
         meta = obj.get("metadata") or {}
         status = obj.get("status", "")
         payment_ref = obj.get("payment", "") if obj.get("object") != "payment" else ""
@@ -127,11 +126,11 @@ class DemoAdapter(GatewayAdapter):
         elif kind == "dispute_closed" and status == "won":
             extra["reinstate"] = True
         return NormalizedEvent(
-            external_id=event["id"],
-            event_type=event["type"],
+            external_id=envelope.external_id,
+            event_type=envelope.event_type,
             kind=kind,
-            created=int(event.get("created") or 0),
-            livemode=bool(event.get("livemode")),
+            created=envelope.created or 0,
+            livemode=envelope.livemode,
             object_ref=obj.get("id", ""),
             payment_ref=obj["id"] if obj.get("object") == "payment" else payment_ref,
             session_ref=obj.get("session", ""),

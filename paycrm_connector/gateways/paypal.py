@@ -28,6 +28,7 @@ from .base import (
     GatewayError,
     GatewayRefused,
     GatewayUnreachable,
+    load_event,
 )
 from .paypal_events import decode_custom_id, encode_custom_id, link, money_minor
 from .signature import SignatureError
@@ -124,6 +125,10 @@ class PaypalRefund:
 
 class PaypalAdapter(GatewayAdapter):
     code = "paypal"
+
+    @classmethod
+    def envelope(cls, event):
+        return paypal_events.envelope(event)
 
     def __init__(self, config, session=None):
         super().__init__(config)
@@ -422,12 +427,8 @@ class PaypalAdapter(GatewayAdapter):
         if not all(fields.values()):
             raise SignatureError("missing PayPal transmission headers")
         raw = payload if isinstance(payload, bytes) else payload.encode()
-        try:
-            event = json.loads(raw)
-        except ValueError as exc:
-            raise SignatureError("the body is not a JSON event") from exc
-        if not isinstance(event, dict):
-            raise SignatureError("the body is not a JSON event")
+        # PayloadError (not JSON, too deep): a 400 before PayPal is asked.
+        event = load_event(raw)
         # PayPal's signature covers the event as PayPal sent it: embed the raw
         # bytes, since a re-serialisation could differ and fail verification.
         head = json.dumps({**fields, "webhook_id": self.webhook_id})[:-1]

@@ -3,13 +3,18 @@
 Pure functions, no network: the adapter in ``paypal.py`` and tests share them.
 """
 
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl, urlencode
 
 from .. import const
 from . import money
-from .base import GatewayError, NormalizedEvent
+from .base import (
+    EventEnvelope,
+    GatewayError,
+    NormalizedEvent,
+    iso_field,
+    text_field,
+)
 
 # Short keys: PayPal's custom_id holds at most 127 characters.
 CUSTOM_ID_KEYS = (
@@ -20,9 +25,26 @@ CUSTOM_ID_KEYS = (
 )
 
 
+def envelope(event):
+    """The ``EventEnvelope`` of a PayPal event: its type is ``event_type``,
+    its time an ISO 8601 ``create_time``; refused as ``GatewayAdapter.envelope``
+    refuses (``PayloadError``)."""
+    external_id = text_field(event, "id")
+    event_type = text_field(event, "event_type")
+    return EventEnvelope(
+        external_id=external_id,
+        event_type=event_type,
+        kind=const.PAYPAL_EVENT_KINDS.get(event_type, "other"),
+        created=iso_field(event, "create_time"),
+        livemode=bool(event.get("livemode")),
+    )
+
+
 def parse_event(event, live=False):
     """A ``NormalizedEvent`` for a verified PayPal webhook event (a dict)."""
-    event_type = event.get("event_type") or ""
+    # Its id, type and time are read the intake's way, or refused.
+    head = envelope(event)
+    event_type = head.event_type
     resource = event.get("resource") or {}
     if event_type.startswith("CUSTOMER.DISPUTE."):
         values = dispute_values(resource)
@@ -34,10 +56,10 @@ def parse_event(event, live=False):
     else:
         values = capture_values(resource)
     return NormalizedEvent(
-        external_id=event.get("id") or "",
+        external_id=head.external_id,
         event_type=event_type,
-        kind=const.PAYPAL_EVENT_KINDS.get(event_type, "other"),
-        created=_epoch(event.get("create_time")),
+        kind=head.kind,
+        created=head.created or 0,
         livemode=_livemode(event, live),
         **values,
     )
@@ -85,13 +107,6 @@ def money_minor(amount):
     if exponent is None:  # not a PayPal currency: trust the digits PayPal sent
         exponent = max(0, -value.as_tuple().exponent)
     return money.to_minor(value, exponent), currency
-
-
-def _epoch(stamp):
-    try:
-        return int(datetime.fromisoformat(stamp).timestamp())
-    except (TypeError, ValueError):
-        return 0
 
 
 def _livemode(event, default):

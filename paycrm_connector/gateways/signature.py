@@ -6,7 +6,15 @@ Used by the demo gateway (which signs its own events) and by tests. Several
 
 import hashlib
 import hmac
+import re
 import time
+
+from .. import const
+
+# ASCII only: str.isdigit() also takes "²", which int() refuses, and
+# hmac.compare_digest() raises on non-ASCII text.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_HEX = re.compile(r"[0-9a-fA-F]{1,128}")
 
 
 class SignatureError(Exception):
@@ -24,28 +32,44 @@ def header(payload, secret, timestamp=None):
 
 
 def parse_header(value):
-    """Return ``(timestamp, [signatures])``; malformed input raises."""
+    """Return ``(timestamp, [signatures])``; malformed input raises.
+
+    One timestamp only: Stripe's SDK reads the first, a naive parser the last,
+    and both must check the one that was signed.
+    """
     timestamp, signatures = None, []
     for part in (value or "").split(","):
         key, sep, item = part.strip().partition("=")
         if not sep:
             continue
-        if key == "t" and item.isdigit():
+        if key == "t":
+            if timestamp is not None or not _TIMESTAMP.fullmatch(item):
+                raise SignatureError("malformed signature header")
             timestamp = int(item)
-        elif key == "v1" and item:
+        elif key == "v1":
+            if not _HEX.fullmatch(item):
+                raise SignatureError("malformed signature header")
             signatures.append(item)
     if timestamp is None or not signatures:
         raise SignatureError("malformed signature header")
     return timestamp, signatures
 
 
-def verify(payload, header_value, secret, tolerance=300, now=None):
+def check_timestamp(timestamp):
+    """Refuse a signed timestamp more than the tolerance away from now, either
+    way: a signature dated in the future could be replayed until then."""
+    now, tolerance = time.time(), const.WEBHOOK_TOLERANCE_SECONDS
+    if timestamp < now - tolerance:
+        raise SignatureError("timestamp too old: outside the tolerance window")
+    if timestamp > now + tolerance:
+        raise SignatureError("timestamp in the future: outside the tolerance window")
+
+
+def verify(payload, header_value, secret):
     if not secret:
         raise SignatureError("no webhook secret configured")
     timestamp, signatures = parse_header(header_value)
-    now = time.time() if now is None else now
-    if tolerance and abs(now - timestamp) > tolerance:
-        raise SignatureError("timestamp outside the tolerance window")
+    check_timestamp(timestamp)
     expected = compute(payload, secret, timestamp)
     if not any(hmac.compare_digest(expected, sig) for sig in signatures):
         raise SignatureError("signature mismatch")

@@ -22,6 +22,7 @@ STRIPE_API_BASE = "https://api.stripe.com"
 
 class StripeAdapter(GatewayAdapter):
     code = "stripe"
+    event_kinds = STRIPE_EVENT_KINDS
 
     def __init__(self, config):
         super().__init__(config)
@@ -170,17 +171,25 @@ class StripeAdapter(GatewayAdapter):
         header = headers.get("Stripe-Signature")
         if not header:
             raise signature.SignatureError("missing Stripe-Signature header")
+        # The SDK refuses old timestamps only, and raises a TypeError on a
+        # non-ASCII signature: our parser refuses malformed headers (one
+        # timestamp, hex signatures, so both read the same one), and the
+        # window is checked both ways.
+        timestamp, _signatures = signature.parse_header(header)
+        signature.check_timestamp(timestamp)
         try:
             stripe_sdk.WebhookSignature.verify_header(
                 payload.decode("utf-8"),
                 header,
                 self.config.webhook_secret,
-                tolerance=self.config.extra.get("tolerance", 300),
+                tolerance=const.WEBHOOK_TOLERANCE_SECONDS,
             )
         except (stripe_sdk.SignatureVerificationError, UnicodeDecodeError) as exc:
             raise signature.SignatureError(str(exc).split("\n")[0]) from exc
 
     def parse_event(self, event):
+        # Its id, type and timestamp are read the intake's way, or refused.
+        self.envelope(event)
         return parse_stripe_event(event, STRIPE_EVENT_KINDS)
 
     def enrich_event(self, event):

@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .. import const
-from ..gateways import DemoAdapter
+from ..gateways import DemoAdapter, get_adapter_class
 
 MANAGER = "paycrm_connector.group_paycrm_manager"
 PROCESSOR_CRON = "paycrm_connector.ir_cron_paycrm_process_events"
@@ -187,22 +187,25 @@ class PaycrmEvent(models.Model):
 
     @api.model
     def _paycrm_intake_vals(self, gateway, payload, event):
+        """Column values of a new event; ``PayloadError`` (nothing stored)
+        when its id, type or time is not fit to store, whoever stores it."""
+        settings = gateway._paycrm_webhook_settings(gateway.id)
+        envelope = get_adapter_class(settings.config.provider).envelope(event)
         vals = {
             "gateway_id": gateway.id,
-            "company_id": gateway._paycrm_webhook_settings(gateway.id).company_id,
-            "external_id": str(event["id"])[:255],
-            "event_type": str(event.get("type") or "")[:255],
+            "company_id": settings.company_id,
+            "external_id": envelope.external_id,
+            "event_type": envelope.event_type,
+            "kind": envelope.kind,
             "payload": payload.decode("utf-8", "replace"),
-            "livemode": bool(event.get("livemode")),
+            "livemode": envelope.livemode,
             "state": "received",
         }
-        if isinstance(event.get("created"), int):
+        if envelope.created is not None:
             vals["created"] = fields.Datetime.to_string(
                 fields.Datetime.from_string("1970-01-01")
-                + timedelta(seconds=event["created"])
+                + timedelta(seconds=envelope.created)
             )
-        kinds = const.STRIPE_EVENT_KINDS | const.DEMO_EVENT_KINDS
-        vals["kind"] = kinds.get(vals["event_type"], "other")
         if vals["kind"] == "other":
             vals["state"] = "ignored"
             vals["last_error"] = _("Event type not handled by the connector.")

@@ -11,7 +11,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .. import const
-from ..gateways import GatewayError, GatewayUnreachable
+from ..gateways import GatewayError, GatewayUnreachable, PayloadError
 from .paycrm_event import PaycrmRetry
 
 _logger = logging.getLogger(__name__)
@@ -216,6 +216,17 @@ class PaycrmEvent(models.Model):
         except (GatewayError, UserError) as exc:
             self.env.invalidate_all()
             self._paycrm_fail(str(exc))
+        except PayloadError as exc:
+            # Stored before the intake checked these fields: it never will be
+            # booked, and retrying changes nothing.
+            self.env.invalidate_all()
+            self._paycrm_fail(
+                self.env._(
+                    "Not a valid event: %(field)s %(reason)s",
+                    field=exc.field,
+                    reason=self.env._(exc.message),
+                )
+            )
         except Exception as exc:  # noqa: BLE001 - a crash must leave the event retried
             self.env.invalidate_all()
             _logger.exception("paycrm event %s crashed", self.id)

@@ -36,17 +36,6 @@ class PaycrmEvent(models.Model):
     @api.model
     def _paycrm_intake_vals(self, gateway, payload, event):
         vals = super()._paycrm_intake_vals(gateway, payload, event)
-        if not event.get("type") and event.get("event_type"):
-            # PayPal's envelope: event_type and an ISO create_time.
-            vals["event_type"] = str(event["event_type"])[:255]
-            vals["kind"] = const.PAYPAL_EVENT_KINDS.get(vals["event_type"], "other")
-            if vals["kind"] != "other":
-                vals.update(state="received", last_error=False)
-            created = fields.Datetime.to_datetime(
-                str(event.get("create_time") or "")[:19].replace("T", " ") or None
-            )
-            if created:
-                vals["created"] = created
         # The intake is a plain INSERT: field defaults are not applied there.
         vals["verified"] = True
         headers = self.env.context.get("paycrm_unverified_headers")

@@ -26,3 +26,5 @@ from . import test_link_funnel
 from . import test_dispute_order
 from . import test_payout_statement
 from . import test_security_links
+from . import test_security_intake
+from . import test_intake_property

@@ -116,6 +116,11 @@ class HttpStandin:
         with self._lock:
             self._faults.append([status, count, path_prefix or ""])
 
+    def clear_faults(self):
+        """Forget the faults not used up yet."""
+        with self._lock:
+            self._faults.clear()
+
     def take_fault(self, path):
         """The status of an injected fault for ``path`` (used up), or None."""
         with self._lock:

@@ -13,6 +13,7 @@ from odoo.addons.paycrm_connector.gateways import (
     GatewayConfig,
     GatewayRefused,
     GatewayUnreachable,
+    PayloadError,
     PaypalAdapter,
     get_adapter,
     paypal,
@@ -315,16 +316,19 @@ def test_verify_webhook_failure(standin):
 
 
 @pytest.mark.parametrize(
-    ("headers", "payload", "message"),
+    ("headers", "payload", "error", "message"),
     [
-        ({}, b"{}", "missing PayPal transmission headers"),
-        (None, b"not json", "not a JSON event"),
+        ({}, b"{}", SignatureError, "missing PayPal transmission headers"),
+        # Not a signature matter: the intake answers 400 naming the body.
+        (None, b"not json", PayloadError, "body"),
     ],
 )
-def test_verify_webhook_bad_input_never_calls(standin, headers, payload, message):
+def test_verify_webhook_bad_input_never_calls(
+    standin, headers, payload, error, message
+):
     if headers is None:
         headers = webhook_headers({"id": "x"}, WEBHOOK_ID)
-    with pytest.raises(SignatureError, match=message):
+    with pytest.raises(error, match=message):
         adapter_for(standin).verify_webhook(payload, headers)
     assert not standin.calls(path_prefix="/v1/notifications")
 
