@@ -42,7 +42,9 @@ class TestPayoutStatement(WebhookHttpCase):
         self.assertTrue(self.transit.reconcile)
         event = self._payout("demo_po_a", 5000)
         self.assertEqual(event.state, "done", event.last_error)
-        line = event.move_id.line_ids.filtered(lambda l: l.account_id == self.transit)
+        line = event.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.transit
+        )
         self.assertAlmostEqual(line.balance, 50.0)
         self.assertFalse(line.reconciled)
         # Nothing in the bank yet: the statement brings it.
@@ -54,10 +56,12 @@ class TestPayoutStatement(WebhookHttpCase):
         other = self._payout("demo_po_c", 7000)
         st_line = self._statement_line(70.0, "STRIPE PAYOUT demo_po_b")
         self.assertTrue(st_line.is_reconciled)
-        line = event.move_id.line_ids.filtered(lambda l: l.account_id == self.transit)
+        line = event.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.transit
+        )
         self.assertTrue(line.reconciled)
         other_line = other.move_id.line_ids.filtered(
-            lambda l: l.account_id == self.transit
+            lambda line: line.account_id == self.transit
         )
         self.assertFalse(other_line.reconciled)
         # One line in the bank, 70.00, counted once; 70.00 still in transit.
@@ -89,6 +93,6 @@ class TestPayoutStatement(WebhookHttpCase):
         self.assertTrue(back.move_id)
         self.assertAlmostEqual(self._balance(self.transit), 0.0)
         transit_lines = (paid.move_id + back.move_id).line_ids.filtered(
-            lambda l: l.account_id == self.transit
+            lambda line: line.account_id == self.transit
         )
         self.assertTrue(all(transit_lines.mapped("reconciled")))

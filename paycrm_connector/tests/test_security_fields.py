@@ -29,7 +29,8 @@ class TestFieldsOutsideGroups(PaycrmCommon):
         self.assertNotIn(group, self.employee.groups_id)
 
     def test_restricted_fields_on_odoo_models_are_not_copied(self):
-        for model in ("account.move", "account.move.line", "res.partner", "res.company"):
+        models = ("account.move", "account.move.line", "res.partner", "res.company")
+        for model in models:
             for name, field in self.env[model]._fields.items():
                 if name.startswith("paycrm_") and field.groups:
                     with self.subTest(model=model, field=name):
