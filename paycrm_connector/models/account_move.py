@@ -327,6 +327,9 @@ class AccountMove(models.Model):
         Bound to invoices as the server action "Send reminder now", usable from
         Automation Rules. The log still guarantees each stage goes out once.
         """
+        # The run works in each policy's company: only invoices this user may
+        # change, in the companies active now (any id can come over RPC).
+        self.check_access("write")
         invoices = self.filtered(lambda m: m.move_type == "out_invoice")
         if not invoices:
             raise UserError(_("Select customer invoices to remind."))

@@ -250,6 +250,9 @@ class PaycrmGateway(models.Model):
 
     def action_paycrm_test_connection(self):
         self.ensure_one()
+        # The call uses the secret key read as superuser: first make sure this
+        # user may manage this very gateway (any id can come over RPC).
+        self.check_access("write")
         try:
             message = self._paycrm_adapter().check_connection()
             state, kind = "ok", "success"

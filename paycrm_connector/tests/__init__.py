@@ -22,3 +22,4 @@ from . import test_paypal_webhook
 from . import test_webhook_batch
 from . import test_alert_card_country
 from . import test_link_funnel
+from . import test_security_wizards
