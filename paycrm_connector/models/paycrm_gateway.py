@@ -257,7 +257,11 @@ class PaycrmGateway(models.Model):
             message = self._paycrm_adapter().check_connection()
             state, kind = "ok", "success"
         except GatewayError as exc:
-            message, state, kind = str(exc), exc.kind, "danger"
+            message, kind = str(exc), "danger"
+            # A refusal (the gateway understood and said no) has no state of
+            # its own here: it is an error like any other answer.
+            states = dict(const.CONNECTION_STATES)
+            state = exc.kind if exc.kind in states else "error"
         self.write(
             {
                 "connection_state": state,

@@ -23,3 +23,4 @@ from . import test_webhook_batch
 from . import test_alert_card_country
 from . import test_link_funnel
 from . import test_security_wizards
+from . import test_gateway_connection
