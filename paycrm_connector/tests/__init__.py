@@ -24,3 +24,4 @@ from . import test_alert_card_country
 from . import test_link_funnel
 from . import test_security_wizards
 from . import test_gateway_connection
+from . import test_neutralize
