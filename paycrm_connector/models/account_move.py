@@ -205,7 +205,9 @@ class AccountMove(models.Model):
             ):
                 move.paycrm_predicted_pay_date = False
                 continue
-            delay = move.commercial_partner_id.paycrm_predict_delay_days
+            # The customer's profile in the invoice's company (one per company).
+            partner = move.commercial_partner_id.with_company(move.company_id)
+            delay = partner.paycrm_predict_delay_days
             predicted = move._paycrm_reminder_due_date() + timedelta(days=delay)
             move.paycrm_predicted_pay_date = max(predicted, today)
 

@@ -25,3 +25,4 @@ from . import test_link_funnel
 from . import test_security_wizards
 from . import test_gateway_connection
 from . import test_neutralize
+from . import test_security_company
