@@ -6,6 +6,7 @@ from odoo import Command, fields
 from odoo.tests import tagged
 
 from .insights_common import InsightsCommon
+from .webhook_common import WebhookCommon
 
 
 @tagged("post_install", "-at_install")
@@ -129,3 +130,27 @@ class TestProfilePerCompany(InsightsCommon):
         due = fields.Date.to_date("2017-08-01")
         eur_invoice = self._invoice_in(self.company_eur, 50, "2017-06-25", due)
         self.assertEqual(eur_invoice.paycrm_predicted_pay_date, due)
+
+
+@tagged("post_install", "-at_install")
+class TestGatewayAnalysisCurrency(WebhookCommon):
+    def _pay(self, invoice, minor, ref):
+        event = self._demo_payment(invoice, minor, ref=ref)
+        payload = self.demo_gateway._paycrm_adapter().payload(event)
+        self.events._paycrm_store(self.demo_gateway, payload, event)
+        self._process()
+
+    def test_foreign_payments_summed_in_company_currency(self):
+        eur = self.setup_other_currency("EUR")  # 2.0 per USD today
+        self._pay(self._invoice(100.0), 10000, "demo_pay_usd")
+        self._pay(self._invoice(100.0, currency=eur), 10000, "demo_pay_eur")
+        self.env.flush_all()
+        analysis = self.env["paycrm.gateway.analysis"]
+        rows = analysis.search([("gateway_id", "=", self.demo_gateway.id)])
+        self.assertEqual(rows.currency_id, self.company.currency_id)
+        [(total, fees)] = analysis._read_group(
+            [("gateway_id", "=", self.demo_gateway.id)],
+            aggregates=["amount:sum", "fee_amount:sum"],
+        )
+        self.assertAlmostEqual(total, 150.0)  # 100 USD + 100 EUR at 2.0
+        self.assertAlmostEqual(fees, 1.75 + 0.88)  # 1.75 EUR fee: 0.875 USD
