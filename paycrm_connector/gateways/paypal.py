@@ -209,8 +209,7 @@ class PaypalAdapter(GatewayAdapter):
             # PayPal refuses credentials with a 401, or a 400/403 carrying an
             # OAuth error; other answers there come from another server.
             if status == 401 or (
-                status in (400, 403)
-                and isinstance(_json(response).get("error"), str)
+                status in (400, 403) and isinstance(_json(response).get("error"), str)
             ):
                 raise GatewayAuthError(
                     "authentication failed — check the client id and secret"

@@ -158,8 +158,10 @@ class TestWizardsStayInCompany(WizardCommon):
         with self.assertRaises(AccessError):
             match_model.new({"event_id": event.id}).read(["amount", "currency_id"])
         # A wizard company 1 made is not readable by company 2 either.
-        wizard = self.env["paycrm.event.match"].with_user(self.admin_a).create(
-            {"event_id": event.id, "invoice_id": self.invoice.id}
+        wizard = (
+            self.env["paycrm.event.match"]
+            .with_user(self.admin_a)
+            .create({"event_id": event.id, "invoice_id": self.invoice.id})
         )
         with self.assertRaises(AccessError):
             wizard.with_user(self.admin_b).read(["amount", "currency_id"])

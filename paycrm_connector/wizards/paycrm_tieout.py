@@ -115,4 +115,3 @@ class PaycrmTieout(models.TransientModel):
                     }
                 )
         return rows
-
