@@ -1,5 +1,8 @@
 """Payment profiles stay per company and per currency (issue 12, item 8)."""
 
+from pathlib import Path
+from runpy import run_path
+
 from freezegun import freeze_time
 
 from odoo import Command, fields
@@ -53,6 +56,17 @@ class TestProfilePerCompany(InsightsCommon):
 
     def _profile(self, company):
         return self.customer.with_company(company)
+
+    def test_migration_computes_per_company_profiles(self):
+        self._invoice_in(self.company_eur, 250, "2017-06-01", "2017-06-20")
+        self.assertFalse(self._profile(self.company_eur).paycrm_profile_date)
+        script = Path(__file__).parents[1] / "migrations/18.0.2.0.0/post-migrate.py"
+        run_path(str(script))["migrate"](self.env.cr, "18.0.1.0.0")
+        self.env.invalidate_all()
+        eur = self._profile(self.company_eur)
+        self.assertTrue(eur.paycrm_profile_date)
+        self.assertAlmostEqual(eur.paycrm_open_amount, 250.0)
+        self.assertAlmostEqual(self._profile(self.company).paycrm_open_amount, 0.0)
 
     @freeze_time("2017-06-30")
     def test_each_company_sees_its_own_profile_in_its_currency(self):
