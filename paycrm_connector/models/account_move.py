@@ -198,9 +198,11 @@ class AccountMove(models.Model):
     def _compute_paycrm_predicted_pay_date(self):
         today = fields.Date.context_today(self)
         open_moves = self.filtered(
-            lambda m: m.move_type == "out_invoice"
-            and m.state == "posted"
-            and m.payment_state in ("not_paid", "partial")
+            lambda m: (
+                m.move_type == "out_invoice"
+                and m.state == "posted"
+                and m.payment_state in ("not_paid", "partial")
+            )
         )
         # The customer's profile in the invoice's company (one per company),
         # read company by company.
