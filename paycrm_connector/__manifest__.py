@@ -2,7 +2,7 @@
     "name": "Payment CRM Connector",
     "summary": "Payment links that never go stale, gateway webhooks booked onto "
     "reconciliation, reminder automations (demo, Stripe, PayPal)",
-    "version": "18.0.1.0.0",
+    "version": "18.0.2.0.0",
     "category": "Accounting/Payment",
     "author": "PayCRM Connector Contributors",
     "maintainers": ["paycrm"],

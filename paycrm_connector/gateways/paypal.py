@@ -74,6 +74,14 @@ def _token_lock(key):
         return _token_locks.setdefault(key, threading.Lock())
 
 
+def not_paypal(status):
+    """The error for an answer that did not come from PayPal's API."""
+    return GatewayError(
+        f"the API base URL sent HTTP {status} with an answer that is not "
+        "PayPal's — check the API Base URL, or leave it empty for PayPal itself"
+    )
+
+
 def build_session(retries):
     """A session that retries connection errors and 5xx answers ``retries`` times."""
     retry = Retry(
@@ -173,6 +181,8 @@ class PaypalAdapter(GatewayAdapter):
                 "features in the PayPal developer dashboard"
             )
         issue, description = _first_issue(_json(response))
+        if not issue:
+            raise not_paypal(status)
         message = f"gateway refused the request: {issue}"
         if description:
             message += f" — {description}"
@@ -200,17 +210,21 @@ class PaypalAdapter(GatewayAdapter):
                 auth=(self.client_id, self.config.secret_key),
                 headers={"Accept": "application/json"},
             )
-            if response.status_code in (400, 401, 403):
+            status = response.status_code
+            # PayPal refuses credentials with a 401, or a 400/403 carrying an
+            # OAuth error; other answers there come from another server.
+            if status == 401 or (
+                status in (400, 403) and isinstance(_json(response).get("error"), str)
+            ):
                 raise GatewayAuthError(
                     "authentication failed — check the client id and secret"
                 )
             body = self._check(response)
-            lifetime = int(body.get("expires_in") or 0)
-            _tokens[key] = (
-                body["access_token"],
-                time.monotonic() + lifetime - TOKEN_EXPIRY_MARGIN,
-            )
-            return body["access_token"]
+            token, lifetime = body.get("access_token"), body.get("expires_in", 0)
+            if not (token and isinstance(token, str) and isinstance(lifetime, int)):
+                raise not_paypal(status)
+            _tokens[key] = (token, time.monotonic() + lifetime - TOKEN_EXPIRY_MARGIN)
+            return token
 
     def _api(self, method, path, body=None, idempotency_key=None, raw=None):
         """One authenticated call; a token rejected mid-session is renewed once."""
@@ -471,9 +485,18 @@ def _json(response):
 
 
 def _first_issue(body):
-    details = body.get("details") or []
-    if details and isinstance(details[0], dict):
-        return details[0].get("issue") or "", details[0].get("description") or ""
-    if body.get("name"):
-        return body["name"], body.get("message") or ""
-    return body.get("error") or "UNKNOWN", body.get("error_description") or ""
+    """PayPal's ``(issue, description)`` of an error body; an empty issue when
+    the body has none of PayPal's error shapes."""
+    details = body.get("details")
+    if isinstance(details, list) and details and isinstance(details[0], dict):
+        detail = details[0]
+        if isinstance(detail.get("issue"), str):
+            return detail["issue"], _text(detail.get("description"))
+    for issue, description in (("name", "message"), ("error", "error_description")):
+        if body.get(issue) and isinstance(body[issue], str):
+            return body[issue], _text(body.get(description))
+    return "", ""
+
+
+def _text(value):
+    return value if isinstance(value, str) else ""

@@ -11,6 +11,7 @@ from .base import (
     CheckoutSession,
     GatewayAdapter,
     GatewayAuthError,
+    GatewayError,
     GatewayRefused,
     GatewayUnreachable,
 )
@@ -18,6 +19,18 @@ from .money import stripe_exponent
 from .stripe_events import _int, _ref, parse_stripe_event, payment_method_values
 
 STRIPE_API_BASE = "https://api.stripe.com"
+# What the SDK raises, instead of one of its own errors, when the server that
+# answered is not Stripe (a JSON error object of another shape, a list...).
+NOT_STRIPE_ERRORS = (AttributeError, KeyError, TypeError, ValueError)
+
+
+def not_stripe(status=None):
+    """The error for an answer that did not come from Stripe's API."""
+    got = f"HTTP {status} with an answer" if status else "an answer"
+    return GatewayError(
+        f"the API base URL sent {got} that is not Stripe's — check the API Base "
+        "URL, or leave it empty for Stripe itself"
+    )
 
 
 class StripeAdapter(GatewayAdapter):
@@ -39,6 +52,8 @@ class StripeAdapter(GatewayAdapter):
         """Run one SDK call and turn SDK exceptions into plain-words errors."""
         try:
             return method(*args, **kwargs)
+        except NOT_STRIPE_ERRORS as exc:
+            raise not_stripe() from exc
         except stripe_sdk.AuthenticationError as exc:
             raise GatewayAuthError(
                 "authentication failed — check the secret key"
@@ -57,8 +72,23 @@ class StripeAdapter(GatewayAdapter):
                 "gateway busy (rate limited) — try again in a minute"
             ) from exc
         except stripe_sdk.InvalidRequestError as exc:
-            raise GatewayRefused(
-                f"gateway refused the request: {exc.user_message or exc.code}"
+            error = exc.error
+            reason = (
+                exc.user_message
+                or exc.code
+                or (error and error.message)
+                or "no reason given"
+            )
+            raise GatewayRefused(f"gateway refused the request: {reason}") from exc
+        except stripe_sdk.APIError as exc:
+            status = exc.http_status
+            # The SDK's "invalid response" below 500: an answer Stripe would
+            # not give (HTML, not JSON, no error object), so the base URL
+            # points elsewhere.
+            if status and status < 500:
+                raise not_stripe(status) from exc
+            raise GatewayUnreachable(
+                f"gateway error (HTTP {status or '?'}) — try again later"
             ) from exc
         except stripe_sdk.StripeError as exc:
             status = exc.http_status or "?"
@@ -71,7 +101,12 @@ class StripeAdapter(GatewayAdapter):
 
     def check_connection(self):
         balance = self._call(self.client.v1.balance.retrieve)
-        mode = "live" if balance.livemode else "test"
+        if not isinstance(balance, stripe_sdk.StripeObject):
+            raise not_stripe(200)
+        balance = balance.to_dict()
+        if balance.get("object") != "balance":
+            raise not_stripe(200)
+        mode = "live" if balance.get("livemode") else "test"
         return f"connected to Stripe ({mode} mode)"
 
     def upsert_customer(self, customer, reference=None, idempotency_key=None):

@@ -214,15 +214,25 @@ class AccountMove(models.Model):
     )
     def _compute_paycrm_predicted_pay_date(self):
         today = fields.Date.context_today(self)
+        open_moves = self.filtered(
+            lambda m: (
+                m.move_type == "out_invoice"
+                and m.state == "posted"
+                and m.payment_state in ("not_paid", "partial")
+            )
+        )
+        # The customer's profile in the invoice's company (one per company),
+        # read company by company.
+        delays = {}
+        for company, moves in open_moves.grouped("company_id").items():
+            for partner in moves.commercial_partner_id.with_company(company):
+                delays[partner.id, company.id] = partner.paycrm_predict_delay_days
+        open_ids = set(open_moves.ids)
         for move in self:
-            if (
-                move.move_type != "out_invoice"
-                or move.state != "posted"
-                or move.payment_state not in ("not_paid", "partial")
-            ):
+            if move.id not in open_ids:
                 move.paycrm_predicted_pay_date = False
                 continue
-            delay = move.commercial_partner_id.paycrm_predict_delay_days
+            delay = delays[move.commercial_partner_id.id, move.company_id.id]
             predicted = move._paycrm_reminder_due_date() + timedelta(days=delay)
             move.paycrm_predicted_pay_date = max(predicted, today)
 
@@ -342,6 +352,9 @@ class AccountMove(models.Model):
         Bound to invoices as the server action "Send reminder now", usable from
         Automation Rules. The log still guarantees each stage goes out once.
         """
+        # The run works in each policy's company: only invoices this user may
+        # change, in the companies active now (any id can come over RPC).
+        self.check_access("write")
         invoices = self.filtered(lambda m: m.move_type == "out_invoice")
         if not invoices:
             raise UserError(_("Select customer invoices to remind."))

@@ -217,6 +217,8 @@ class PaycrmEvent(models.Model):
         """Queue failed, unmatched or ignored events again and process them now."""
         if not self.env.user.has_group(MANAGER):
             raise UserError(_("Only connector administrators can reprocess events."))
+        # Processing reads payloads and gateway keys as superuser.
+        self.check_access("write")
         events = self.filtered(lambda e: e.state in ("failed", "unmatched", "ignored"))
         events.write(
             {"state": "received", "attempts": 0, "next_try": False, "last_error": False}

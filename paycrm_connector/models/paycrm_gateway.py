@@ -256,11 +256,18 @@ class PaycrmGateway(models.Model):
 
     def action_paycrm_test_connection(self):
         self.ensure_one()
+        # The call uses the secret key read as superuser: first make sure this
+        # user may manage this very gateway (any id can come over RPC).
+        self.check_access("write")
         try:
             message = self._paycrm_adapter().check_connection()
             state, kind = "ok", "success"
         except GatewayError as exc:
-            message, state, kind = str(exc), exc.kind, "danger"
+            message, kind = str(exc), "danger"
+            # A refusal (the gateway understood and said no) has no state of
+            # its own here: it is an error like any other answer.
+            states = dict(const.CONNECTION_STATES)
+            state = exc.kind if exc.kind in states else "error"
         self.write(
             {
                 "connection_state": state,

@@ -5,6 +5,10 @@ gateway events queue their customer; one recompute runs just before COMMIT,
 and a nightly cron refreshes everyone (the 12-month and overdue windows move
 with the calendar). Figures come from a few set-based SQL queries per batch of
 customers; the rating is ``paycrm.profile.rating``.
+
+Companies stay apart: every figure is computed per (customer, company) from
+that company's invoices, payments, reminders and gateway events, in its
+currency, and written to the partner's company-dependent profile fields.
 """
 
 import logging
@@ -89,30 +93,40 @@ class PaycrmProfile(models.AbstractModel):
 
     @api.model
     def _paycrm_recompute(self, partners):
-        """Recompute the payment profile of these (commercial) partners.
+        """Recompute the payment profiles of these (commercial) partners, one per
+        company they have history in (or had a profile in, to clear it).
 
-        Three set-based queries per batch of partners (invoice figures, reminder
-        figures, company-wide lateness), then one write per partner."""
+        Four set-based queries per batch of partners (invoice, reminder and
+        gateway figures, the stored profiles), then one write per partner and
+        company."""
         partners = partners.commercial_partner_id
         if not partners:
             return
         today = fields.Date.context_today(self)
         settings = self._paycrm_profile_settings()
-        company_delay = self._paycrm_company_delay(today)
-        currency = self.env.company.currency_id
+        company_delays = self._paycrm_company_delays(today)
         rating = self.env["paycrm.profile.rating"]
+        companies = self.env["res.company"].sudo()
         for start in range(0, len(partners), PROFILE_BATCH):
             batch = partners[start : start + PROFILE_BATCH]
             figures = self._paycrm_profile_figures(batch.ids, today)
             reminders = self._paycrm_reminder_figures(batch.ids, today)
             gateways = self._paycrm_gateway_figures(batch.ids, today)
-            for partner in batch.with_context(tracking_disable=True):
-                row = figures.get(partner.id, {})
-                sent, credited = reminders.get(partner.id, (0, 0))
-                failed, preferred, method = gateways.get(partner.id, (0, False, False))
-                vals = rating._paycrm_profile_values(row, settings, company_delay)
+            keys = (
+                figures.keys()
+                | reminders.keys()
+                | gateways.keys()
+                | self._paycrm_stored_profiles(batch.ids)
+            )
+            for partner_id, company_id in sorted(keys):
+                key = (partner_id, company_id)
+                row = figures.get(key, {})
+                sent, credited = reminders.get(key, (0, 0))
+                failed, preferred, method = gateways.get(key, (0, False, False))
+                vals = rating._paycrm_profile_values(
+                    row, settings, company_delays.get(company_id, 0)
+                )
                 vals.update(
-                    paycrm_profile_currency_id=currency.id,
                     paycrm_reminder_count_12m=sent,
                     paycrm_reminder_response_rate=100.0 * credited / sent
                     if sent
@@ -122,7 +136,25 @@ class PaycrmProfile(models.AbstractModel):
                     paycrm_preferred_method=method,
                     paycrm_profile_date=today,
                 )
-                partner.write(vals)
+                partner = batch.browse(partner_id).with_context(tracking_disable=True)
+                partner.with_company(companies.browse(company_id)).write(vals)
+
+    @api.model
+    def _paycrm_stored_profiles(self, partner_ids):
+        """{(partner, company)} of the profiles already stored: a company the
+        customer no longer has history in gets its profile cleared."""
+        self.env["res.partner"].flush_model(["paycrm_profile_date"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT p.id, c.key::int
+                     FROM res_partner p,
+                          jsonb_object_keys(p.paycrm_profile_date) c(key)
+                    WHERE p.id = ANY(%s)
+                      AND jsonb_typeof(p.paycrm_profile_date) = 'object'""",
+                partner_ids,
+            )
+        )
+        return set(self.env.cr.fetchall())
 
     @api.model
     def _paycrm_profile_settings(self):
@@ -133,29 +165,33 @@ class PaycrmProfile(models.AbstractModel):
         }
 
     @api.model
-    def _paycrm_company_delay(self, today):
-        """Mean signed lateness of every invoice paid in the last 12 months."""
+    def _paycrm_company_delays(self, today):
+        """{company: mean signed lateness of every invoice it was paid in the
+        last 12 months}."""
         self.env.cr.execute(
             SQL(
-                """%s SELECT COALESCE(AVG(paid_date - due_date), 0)
-                     FROM settled WHERE paid_date > %s""",
+                """%s SELECT company_id, AVG(paid_date - due_date)
+                     FROM settled WHERE paid_date > %s GROUP BY company_id""",
                 self._paycrm_settled_cte(None),
                 today - timedelta(days=365),
             )
         )
-        return round(self.env.cr.fetchone()[0])
+        return {company: round(delay) for company, delay in self.env.cr.fetchall()}
 
     @api.model
     def _paycrm_settled_cte(self, partner_ids):
-        """``settled``: one row per posted customer invoice with its due date and,
-        when paid, the date of the reconciliation that settled it."""
+        """``settled``: one row per posted customer invoice with its company,
+        its due date and, when paid, the date of the reconciliation that
+        settled it. Amounts in company currency (``AMOUNT_RULE`` on
+        res.partner): the invoice's signed amounts, and the partials' amount
+        of the payments reconciled with it."""
         where = SQL("TRUE")
         if partner_ids is not None:
             where = SQL("m.commercial_partner_id = ANY(%s)", partner_ids)
         return SQL(
             """WITH settled AS (
                  SELECT m.id, m.commercial_partner_id AS partner_id,
-                        m.invoice_date,
+                        m.company_id, m.invoice_date,
                         COALESCE(m.invoice_date_due, m.invoice_date) AS due_date,
                         m.amount_total_signed, m.amount_residual_signed,
                         m.payment_state,
@@ -165,7 +201,7 @@ class PaycrmProfile(models.AbstractModel):
                    FROM account_move m
                    LEFT JOIN LATERAL (
                         SELECT MAX(apr.max_date) AS paid_date,
-                               SUM(apr.amount) FILTER (
+                               SUM(%s) FILTER (
                                    WHERE cm.move_type != 'out_refund') AS received,
                                MAX(apr.max_date) FILTER (
                                    WHERE cm.move_type != 'out_refund') AS last_received
@@ -180,7 +216,21 @@ class PaycrmProfile(models.AbstractModel):
                   WHERE m.move_type = 'out_invoice' AND m.state = 'posted'
                     AND %s
                )""",
+            self._paycrm_received_sql(),
             where,
+        )
+
+    @api.model
+    def _paycrm_received_sql(self):
+        """A partial's amount at the payment's rate, in company currency.
+
+        ``apr.amount`` is at the invoice's rate (the exchange difference is a
+        separate entry): the payment line's share of its own balance is what
+        the payment brought in on its date."""
+        return SQL(
+            """CASE WHEN cl.amount_currency != 0
+                    THEN apr.credit_amount_currency / cl.amount_currency * cl.balance
+                    ELSE apr.amount END"""
         )
 
     @api.model
@@ -202,7 +252,7 @@ class PaycrmProfile(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 """%(cte)s
-                SELECT partner_id,
+                SELECT partner_id, company_id,
                        COALESCE(SUM(received), 0),
                        COALESCE(SUM(amount_residual_signed) FILTER (WHERE %(open)s), 0),
                        COALESCE(SUM(amount_residual_signed)
@@ -217,7 +267,7 @@ class PaycrmProfile(models.AbstractModel):
                        COUNT(*) FILTER (WHERE %(due)s),
                        COUNT(*) FILTER (WHERE %(due)s AND paid_date <= due_date),
                        %(s1)s, %(s2)s, %(s3)s
-                  FROM settled GROUP BY partner_id""",
+                  FROM settled GROUP BY partner_id, company_id""",
                 cte=self._paycrm_settled_cte(partner_ids),
                 open=open_,
                 today=today,
@@ -233,7 +283,7 @@ class PaycrmProfile(models.AbstractModel):
             "avg_late avg_signed due_count on_time s1 s2 s3"
         ).split()
         return {
-            row[0]: dict(zip(keys, row[1:], strict=True))
+            (row[0], row[1]): dict(zip(keys, row[2:], strict=True))
             for row in self.env.cr.fetchall()
         }
 
@@ -241,29 +291,32 @@ class PaycrmProfile(models.AbstractModel):
     def _paycrm_reminder_figures(self, partner_ids, today):
         self.env.cr.execute(
             SQL(
-                """SELECT m.commercial_partner_id, COUNT(*),
+                """SELECT m.commercial_partner_id, m.company_id, COUNT(*),
                           COUNT(*) FILTER (WHERE log.paid_within_window)
                      FROM paycrm_reminder_log log
                      JOIN account_move m ON m.id = log.invoice_id
                     WHERE m.commercial_partner_id = ANY(%s)
                       AND log.result IN ('sent', 'fallback')
                       AND log.sent_at > %s
-                    GROUP BY m.commercial_partner_id""",
+                    GROUP BY m.commercial_partner_id, m.company_id""",
                 partner_ids,
                 today - timedelta(days=365),
             )
         )
-        return {pid: (sent, credited) for pid, sent, credited in self.env.cr.fetchall()}
+        return {
+            (pid, company): (sent, credited)
+            for pid, company, sent, credited in self.env.cr.fetchall()
+        }
 
     @api.model
     def _paycrm_gateway_figures(self, partner_ids, today):
-        """{partner: (failed attempts in 30 days, most used gateway and most
-        used payment method in 12 months)}."""
+        """{(partner, company): (failed attempts in 30 days, most used gateway
+        and most used payment method in 12 months)}."""
         self.env.cr.execute(
             SQL(
                 """WITH ev AS (
-                     SELECT m.commercial_partner_id AS partner, e.gateway_id, e.kind,
-                            e.payment_method,
+                     SELECT m.commercial_partner_id AS partner, e.company_id,
+                            e.gateway_id, e.kind, e.payment_method,
                             COALESCE(e.created, e.create_date)::date AS day
                        FROM paycrm_event e
                        JOIN account_move m ON m.id = e.invoice_id
@@ -271,32 +324,35 @@ class PaycrmProfile(models.AbstractModel):
                         AND e.state = 'done'
                         AND e.kind IN ('payment_succeeded', 'payment_failed')
                    ), used AS (
-                     SELECT DISTINCT ON (partner) partner, gateway_id
+                     SELECT DISTINCT ON (partner, company_id) partner, company_id,
+                            gateway_id
                        FROM ev WHERE kind = 'payment_succeeded' AND day > %(year)s
-                      GROUP BY partner, gateway_id
-                      ORDER BY partner, COUNT(*) DESC, gateway_id
+                      GROUP BY partner, company_id, gateway_id
+                      ORDER BY partner, company_id, COUNT(*) DESC, gateway_id
                    ), method AS (
-                     SELECT DISTINCT ON (partner) partner, payment_method
+                     SELECT DISTINCT ON (partner, company_id) partner, company_id,
+                            payment_method
                        FROM ev WHERE kind = 'payment_succeeded' AND day > %(year)s
                         AND payment_method IS NOT NULL
-                      GROUP BY partner, payment_method
-                      ORDER BY partner, COUNT(*) DESC, payment_method
+                      GROUP BY partner, company_id, payment_method
+                      ORDER BY partner, company_id, COUNT(*) DESC, payment_method
                    )
-                   SELECT p.partner,
+                   SELECT ev.partner, ev.company_id,
                           COUNT(*) FILTER (WHERE ev.kind = 'payment_failed'
                                              AND ev.day > %(month)s),
                           MAX(used.gateway_id), MAX(method.payment_method)
-                     FROM (SELECT DISTINCT partner FROM ev) p
-                     JOIN ev ON ev.partner = p.partner
-                     LEFT JOIN used ON used.partner = p.partner
-                     LEFT JOIN method ON method.partner = p.partner
-                    GROUP BY p.partner""",
+                     FROM ev
+                     LEFT JOIN used ON used.partner = ev.partner
+                      AND used.company_id = ev.company_id
+                     LEFT JOIN method ON method.partner = ev.partner
+                      AND method.company_id = ev.company_id
+                    GROUP BY ev.partner, ev.company_id""",
                 partners=partner_ids,
                 year=today - timedelta(days=365),
                 month=today - timedelta(days=30),
             )
         )
         return {
-            pid: (failed, gw or False, method or False)
-            for pid, failed, gw, method in self.env.cr.fetchall()
+            (pid, company): (failed, gw or False, method or False)
+            for pid, company, failed, gw, method in self.env.cr.fetchall()
         }

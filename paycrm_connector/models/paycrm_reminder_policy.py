@@ -79,6 +79,9 @@ class PaycrmReminderPolicy(models.Model):
 
     def action_paycrm_run_now(self):
         self.ensure_one()
+        # The run works in the policy's company (and sends as superuser where
+        # it must): only for a user who may manage this very policy.
+        self.check_access("write")
         return self._paycrm_run_notification(self._paycrm_run(), close=True)
 
     @api.model

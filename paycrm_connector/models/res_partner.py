@@ -8,6 +8,14 @@ from ..gateways import CustomerData, GatewayError
 
 _logger = logging.getLogger(__name__)
 
+# How the profile's amounts are counted (said in each amount's help).
+AMOUNT_RULE = (
+    " For the current company only, in its currency: invoices at the rate of "
+    "their accounting date (their amounts in company currency), payments at "
+    "the rate of their own date (the reconciled amounts in company currency); "
+    "amounts in other currencies are never added up raw."
+)
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -184,54 +192,56 @@ class ResPartner(models.Model):
         return True
 
     # Payment profile (figures: paycrm.profile; nothing computed on read) ----
+    # Contacts are shared between companies, their payments are not: each
+    # figure is company-dependent (one value per company, stored in the
+    # partner's row) and reads as the current company's. Amounts are in that
+    # company's currency (AMOUNT_RULE).
 
     paycrm_profile_currency_id = fields.Many2one(
         "res.currency",
         string="Profile Currency",
-        readonly=True,
-        copy=False,
+        compute="_compute_paycrm_profile_currency_id",
         groups="paycrm_connector.group_paycrm_user",
     )
-    paycrm_lifetime_paid = fields.Monetary(
+    paycrm_lifetime_paid = fields.Float(
         string="Lifetime Paid",
-        currency_field="paycrm_profile_currency_id",
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
-        help="Amount received against this customer's invoices, all time, in "
-        "company currency (settlements by credit notes excluded).",
+        help="Amount received against this customer's invoices, all time "
+        "(settlements by credit notes excluded)." + AMOUNT_RULE,
     )
-    paycrm_open_amount = fields.Monetary(
+    paycrm_open_amount = fields.Float(
         string="Open Amount",
-        currency_field="paycrm_profile_currency_id",
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
+        help="Amount still due on this customer's posted invoices." + AMOUNT_RULE,
     )
-    paycrm_overdue_amount = fields.Monetary(
+    paycrm_overdue_amount = fields.Float(
         string="Overdue Amount",
-        currency_field="paycrm_profile_currency_id",
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
+        help="Amount still due on invoices past their due date." + AMOUNT_RULE,
     )
     paycrm_oldest_overdue_days = fields.Integer(
         string="Oldest Overdue (days)",
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_paid_count_12m = fields.Integer(
         string="Invoices Paid (12 months)",
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_avg_days_to_pay = fields.Float(
         string="Avg Days to Pay",
         digits=(16, 1),
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
         help="Mean of (payment date - invoice date) over invoices paid in the "
         "last 12 months. The payment date is the date of the reconciliation "
@@ -241,7 +251,7 @@ class ResPartner(models.Model):
         string="Avg Days Late",
         digits=(16, 1),
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
         help="Mean of max(0, payment date - due date) over invoices paid in the "
         "last 12 months.",
@@ -250,7 +260,7 @@ class ResPartner(models.Model):
         string="On-time Rate (%)",
         digits=(16, 1),
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
         help="Of the invoices that fell due in the last 12 months, the share "
         "paid on or before their due date (open ones count as not on time).",
@@ -258,14 +268,14 @@ class ResPartner(models.Model):
     paycrm_due_count_12m = fields.Integer(
         string="Invoices Due (12 months)",
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_dso = fields.Float(
         string="DSO (days)",
         digits=(16, 1),
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
         help="Days sales outstanding, countback method over the last 90 days. "
         "AR = open invoice balance today; S1, S2, S3 = invoiced in the last "
@@ -279,20 +289,20 @@ class ResPartner(models.Model):
     paycrm_last_payment_date = fields.Date(
         string="Last Payment",
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_reminder_count_12m = fields.Integer(
         string="Reminders (12 months)",
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_reminder_response_rate = fields.Float(
         string="Reminder Responsiveness (%)",
         digits=(16, 1),
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
         help="Share of the reminders sent in the last 12 months that were "
         "followed by payment within their policy's attribution window.",
@@ -301,6 +311,7 @@ class ResPartner(models.Model):
         const.RISK_RATINGS,
         string="Payment Rating",
         readonly=True,
+        company_dependent=True,
         index=True,
         copy=False,
         groups="paycrm_connector.group_paycrm_user",
@@ -310,13 +321,13 @@ class ResPartner(models.Model):
     paycrm_risk_reasons = fields.Char(
         string="Rating Reasons",
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
     )
     paycrm_predict_delay_days = fields.Integer(
         string="Predicted Delay (days)",
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
         help="Days after the due date this customer is expected to pay: its own "
         "mean lateness over the last 12 months, or the company-wide one while "
@@ -325,7 +336,7 @@ class ResPartner(models.Model):
     paycrm_failed_attempts_30d = fields.Integer(
         string="Failed Payments (30 days)",
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
         help="Failed gateway payment attempts on this customer's invoices in the "
         "last 30 days.",
@@ -334,14 +345,14 @@ class ResPartner(models.Model):
         "paycrm.gateway",
         string="Preferred Gateway",
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
         help="Gateway of most of this customer's successful payments (12 months).",
     )
     paycrm_preferred_method = fields.Char(
         string="Preferred Method",
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
         help="Payment method (card, sepa_debit, paypal...) of most of this "
         "customer's successful gateway payments (12 months), as the gateway "
@@ -350,9 +361,13 @@ class ResPartner(models.Model):
     paycrm_profile_date = fields.Date(
         string="Profile Computed On",
         readonly=True,
-        copy=False,
+        company_dependent=True,
         groups="paycrm_connector.group_paycrm_user",
     )
+
+    @api.depends_context("company")
+    def _compute_paycrm_profile_currency_id(self):
+        self.paycrm_profile_currency_id = self.env.company.currency_id
 
     def _paycrm_recompute_profiles(self):
         self.env["paycrm.profile"]._paycrm_recompute(self)

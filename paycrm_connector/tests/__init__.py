@@ -28,3 +28,7 @@ from . import test_payout_statement
 from . import test_security_links
 from . import test_security_intake
 from . import test_intake_property
+from . import test_security_wizards
+from . import test_gateway_connection
+from . import test_neutralize
+from . import test_security_company

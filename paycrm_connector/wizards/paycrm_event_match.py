@@ -6,13 +6,17 @@ from ..gateways import money
 
 class PaycrmEventMatch(models.TransientModel):
     _name = "paycrm.event.match"
+    _inherit = ["paycrm.wizard.guard"]
     _description = "Match a Gateway Event to an Invoice"
+    _check_company_auto = True
+    _paycrm_guarded_fields = ("event_id", "invoice_id")
 
     event_id = fields.Many2one("paycrm.event", required=True, readonly=True)
     company_id = fields.Many2one(related="event_id.company_id")
     invoice_id = fields.Many2one(
         "account.move",
         required=True,
+        check_company=True,
         domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
         "('company_id', '=', company_id), "
         "('payment_state', 'in', ('not_paid', 'partial'))]",
@@ -22,6 +26,10 @@ class PaycrmEventMatch(models.TransientModel):
 
     @api.depends("event_id")
     def _compute_amount(self):
+        # The amount comes from the payload, read as superuser: only for
+        # wizards the user may use (a wizard of another user, or one created
+        # before the user lost access, shows nothing).
+        self._paycrm_guard()
         for wizard in self:
             norm = wizard._paycrm_norm()
             currency = self.env["res.currency"].search(
@@ -39,6 +47,7 @@ class PaycrmEventMatch(models.TransientModel):
 
     def action_paycrm_match(self):
         self.ensure_one()
+        self._paycrm_guard()
         event = self.event_id
         if event.state not in ("unmatched", "ignored", "failed"):
             raise UserError(
@@ -48,6 +57,13 @@ class PaycrmEventMatch(models.TransientModel):
         if norm.kind != "payment_succeeded":
             raise UserError(_("Only payment events can be matched to an invoice."))
         invoice = self.invoice_id
+        if invoice.move_type != "out_invoice" or invoice.state != "posted":
+            raise UserError(
+                _(
+                    "%(invoice)s is not a posted customer invoice: choose one.",
+                    invoice=invoice.display_name,
+                )
+            )
         if self.currency_id != invoice.currency_id:
             raise UserError(
                 _(

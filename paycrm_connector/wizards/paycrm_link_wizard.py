@@ -8,7 +8,9 @@ class PaycrmLinkWizard(models.TransientModel):
     """Send the stable pay link of one or many invoices (email, SMS or copy)."""
 
     _name = "paycrm.link.wizard"
+    _inherit = ["paycrm.wizard.guard"]
     _description = "Send Payment Link"
+    _paycrm_guarded_fields = ("move_ids",)
 
     move_ids = fields.Many2many(
         "account.move",
@@ -81,6 +83,7 @@ class PaycrmLinkWizard(models.TransientModel):
 
     def action_send(self):
         self.ensure_one()
+        self._paycrm_guard()
         payable = self.move_ids.filtered(lambda m: m._paycrm_is_payable())
         if not payable:
             raise UserError(

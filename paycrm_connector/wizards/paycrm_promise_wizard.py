@@ -4,7 +4,9 @@ from odoo.exceptions import UserError
 
 class PaycrmPromiseWizard(models.TransientModel):
     _name = "paycrm.promise.wizard"
+    _inherit = ["paycrm.wizard.guard"]
     _description = "Promise to Pay"
+    _paycrm_guarded_fields = ("partner_id", "invoice_ids")
 
     partner_id = fields.Many2one("res.partner", string="Customer", required=True)
     invoice_ids = fields.Many2many(
@@ -28,6 +30,7 @@ class PaycrmPromiseWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        self._paycrm_guard()
         if not self.invoice_ids:
             raise UserError(_("Select the invoices the customer promised to pay."))
         if self.promise_date < fields.Date.context_today(self):

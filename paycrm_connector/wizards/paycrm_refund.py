@@ -5,20 +5,37 @@ from odoo.exceptions import UserError
 
 from ..gateways import GatewayError, money
 
+# The event of a booked payment, reconciled with the invoice it names.
+PAYMENT_DOMAIN = [
+    ("booking_key", "=like", "pay:%"),
+    ("state", "=", "done"),
+    ("move_id", "!=", False),
+]
+
 
 class PaycrmRefund(models.TransientModel):
     _name = "paycrm.refund"
+    _inherit = ["paycrm.wizard.guard"]
     _description = "Refund an Invoice through its Gateway"
+    _check_company_auto = True
+    _paycrm_guarded_fields = ("invoice_id", "payment_event_id")
 
     invoice_id = fields.Many2one("account.move", required=True, readonly=True)
+    company_id = fields.Many2one(related="invoice_id.company_id")
     currency_id = fields.Many2one(related="invoice_id.currency_id")
     payment_event_id = fields.Many2one(
         "paycrm.event",
         string="Payment",
         required=True,
-        domain="[('invoice_id', '=', invoice_id), ('booking_key', '=like', 'pay:%')]",
+        check_company=True,
+        domain="[('invoice_id', '=', invoice_id), ('booking_key', '=like', 'pay:%'), "
+        "('state', '=', 'done'), ('move_id', '!=', False)]",
     )
-    refundable = fields.Monetary(compute="_compute_refundable")
+    refundable = fields.Monetary(
+        compute="_compute_refundable",
+        help="What the chosen payment still holds: its amount less every refund "
+        "of it stored so far, those made in the gateway's dashboard included.",
+    )
     amount = fields.Monetary(required=True)
     # One key per wizard: a double click or a retry cannot refund twice.
     idempotency_key = fields.Char(
@@ -29,32 +46,133 @@ class PaycrmRefund(models.TransientModel):
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
         invoice = self.env["account.move"].browse(values.get("invoice_id"))
-        payment = invoice.paycrm_event_ids.filtered(
-            lambda e: (e.booking_key or "").startswith("pay:")
-        )[:1]
+        payment = self._paycrm_payments(invoice)[:1]
         if payment:
             values.setdefault("payment_event_id", payment.id)
-            values.setdefault("amount", invoice.paycrm_amount_received)
+            values.setdefault("amount", self._paycrm_left(payment))
         return values
 
-    @api.depends("invoice_id.paycrm_amount_received")
+    @api.depends("payment_event_id", "invoice_id")
     def _compute_refundable(self):
         for wizard in self:
-            wizard.refundable = wizard.invoice_id.paycrm_amount_received
+            payment = wizard.payment_event_id
+            wizard.refundable = (
+                self._paycrm_left(payment)
+                if payment in self._paycrm_payments(wizard.invoice_id)
+                else 0.0
+            )
 
-    def action_paycrm_refund(self):
-        self.ensure_one()
+    @api.model
+    def _paycrm_payments(self, invoice):
+        """The booked gateway payments reconciled with ``invoice``."""
+        if not invoice:
+            return self.env["paycrm.event"]
+        events = self.env["paycrm.event"].search(
+            [("invoice_id", "=", invoice.id), *PAYMENT_DOMAIN], order="id"
+        )
+        receivable = self.env["paycrm.booking"]._paycrm_receivable(invoice)
+        reconciled = (
+            receivable.matched_credit_ids.credit_move_id
+            | receivable.matched_debit_ids.debit_move_id
+        ).move_id
+        return events.filtered(lambda event: event.move_id in reconciled)
+
+    @api.model
+    def _paycrm_left(self, payment):
+        """What ``payment`` still holds, in its currency, after its refunds."""
+        return payment.currency_id.round(
+            payment.amount - self._paycrm_refunded(payment)
+        )
+
+    @api.model
+    def _paycrm_refunded(self, payment):
+        """Refunds of ``payment`` stored so far: those booked (less the ones
+        the gateway reversed) by their amount, those still waiting for the
+        processor read from what the gateway sent."""
+        events = self.env["paycrm.event"]
+        gateway = payment.gateway_id
+        refs = [ref for ref in (payment.payment_ref, payment.charge_ref) if ref]
+        booked = events.search(
+            [
+                ("gateway_id", "=", gateway.id),
+                ("booking_key", "=like", "refund:%"),
+                "|",
+                ("payment_ref", "in", refs),
+                ("charge_ref", "in", refs),
+            ]
+        )
+        reversed_keys = set(
+            events.search(
+                [
+                    ("gateway_id", "=", gateway.id),
+                    (
+                        "booking_key",
+                        "in",
+                        [f"refund-back:{ref}" for ref in booked.mapped("object_ref")],
+                    ),
+                ]
+            ).mapped("booking_key")
+        )
+        total = sum(
+            event.amount
+            for event in booked
+            if f"refund-back:{event.object_ref}" not in reversed_keys
+        )
+        waiting = events.search(
+            [
+                ("gateway_id", "=", gateway.id),
+                ("kind", "=", "refund_succeeded"),
+                ("state", "in", ("received", "failed")),
+            ]
+        )
+        if not waiting:
+            return total
+        adapter = gateway._paycrm_adapter()
+        currency = payment.currency_id
+        exponent = adapter.currency_exponent(currency.name, currency.decimal_places)
+        seen = set(booked.mapped("object_ref"))
+        for event in waiting:
+            norm = adapter.parse_event(event._paycrm_json())
+            if norm.object_ref in seen or not (
+                {norm.payment_ref, norm.extra.get("charge")} & set(refs)
+            ):
+                continue
+            seen.add(norm.object_ref)
+            total += float(money.from_minor(norm.amount_minor, exponent))
+        return total
+
+    def _paycrm_check(self):
+        """The checks the view's domain cannot enforce: any id may come by RPC."""
+        self._paycrm_guard()
+        invoice, payment = self.invoice_id, self.payment_event_id
+        if payment not in self._paycrm_payments(invoice):
+            raise UserError(
+                _(
+                    "Payment %(payment)s is not a gateway payment reconciled with "
+                    "invoice %(invoice)s: choose one of this invoice's payments.",
+                    payment=payment.display_name,
+                    invoice=invoice.display_name,
+                )
+            )
         currency = self.currency_id
         if currency.compare_amounts(self.amount, 0) <= 0:
             raise UserError(_("Enter a positive amount to refund."))
-        if currency.compare_amounts(self.amount, self.refundable) > 0:
+        left = self._paycrm_left(payment)
+        if currency.compare_amounts(self.amount, left) > 0:
             raise UserError(
                 _(
-                    "At most %(max)s %(cur)s was received through the gateway.",
-                    max=self.refundable,
+                    "Payment %(payment)s holds %(left)s %(cur)s after its earlier "
+                    "refunds: enter at most that amount.",
+                    payment=payment.display_name,
+                    left=left,
                     cur=currency.name,
                 )
             )
+
+    def action_paycrm_refund(self):
+        self.ensure_one()
+        self._paycrm_check()
+        currency = self.currency_id
         payment = self.payment_event_id
         gateway = payment.gateway_id
         adapter = gateway._paycrm_adapter()

@@ -3,7 +3,9 @@ from odoo import fields, models
 
 class PaycrmReminderPreview(models.TransientModel):
     _name = "paycrm.reminder.preview"
+    _inherit = ["paycrm.wizard.guard"]
     _description = "Reminder Run Preview"
+    _paycrm_guarded_fields = ("policy_id",)
 
     policy_id = fields.Many2one("paycrm.reminder.policy", required=True)
     date = fields.Date(readonly=True)
@@ -13,6 +15,8 @@ class PaycrmReminderPreview(models.TransientModel):
     def _paycrm_fill(self):
         """A dry run: the same plan as a real run, nothing claimed or sent."""
         self.ensure_one()
+        # The plan runs in the policy's company: only for a user working in it.
+        self._paycrm_guard()
         policy = self.policy_id.with_company(self.policy_id.company_id)
         today = policy._paycrm_today()
         lines = []

@@ -7,9 +7,13 @@ class PaycrmTieout(models.TransientModel):
     """Clearing journal vs the gateway's own balance, differences listed."""
 
     _name = "paycrm.tieout"
+    _inherit = ["paycrm.wizard.guard"]
     _description = "Gateway Tie-out"
+    _check_company_auto = True
+    _paycrm_guarded_fields = ("gateway_id",)
 
     gateway_id = fields.Many2one("paycrm.gateway", required=True, readonly=True)
+    company_id = fields.Many2one(related="gateway_id.company_id")
     currency_id = fields.Many2one(related="gateway_id.currency_id")
     clearing_balance = fields.Monetary(readonly=True)
     gateway_balance = fields.Monetary(readonly=True)
@@ -29,6 +33,8 @@ class PaycrmTieout(models.TransientModel):
 
     def _paycrm_compute_lines(self):
         self.ensure_one()
+        # The gateway is asked with its secret key, read as superuser.
+        self._paycrm_guard()
         gateway = self.gateway_id
         currency = self.currency_id
         account = gateway.journal_id.default_account_id
@@ -109,17 +115,3 @@ class PaycrmTieout(models.TransientModel):
                     }
                 )
         return rows
-
-
-class PaycrmTieoutLine(models.TransientModel):
-    _name = "paycrm.tieout.line"
-    _description = "Gateway Tie-out Difference"
-
-    tieout_id = fields.Many2one("paycrm.tieout", required=True, ondelete="cascade")
-    currency_id = fields.Many2one(related="tieout_id.currency_id")
-    reference = fields.Char()
-    kind = fields.Char()
-    gateway_amount = fields.Monetary()
-    booked_amount = fields.Monetary()
-    event_id = fields.Many2one("paycrm.event")
-    note = fields.Char()
