@@ -53,6 +53,11 @@ def parse_event(event, live=False):
         "PAYMENT.CAPTURE.REVERSED",
     ):
         values = refund_values(resource)
+        if event_type == "PAYMENT.CAPTURE.REVERSED":
+            # A chargeback or funding reversal: PayPal took the money back.
+            # Booked as a dispute withdrawal (its refund object is final).
+            values["status"] = "reversed"
+            values["extra"]["withdraw"] = True
     else:
         values = capture_values(resource)
     return NormalizedEvent(

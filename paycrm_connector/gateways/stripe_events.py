@@ -131,6 +131,12 @@ def parse_stripe_event(event, kinds):
         if kind == "dispute_funds_withdrawn":
             values["fee_minor"] = _dispute_fee(obj, -1)
             extra["withdraw"] = True
+        elif kind == "dispute_closed" and values["status"] == "lost":
+            # A lost dispute's funds have left the balance: whichever of this
+            # and funds_withdrawn is processed first books the withdrawal, once
+            # (one booking key per dispute), so any delivery order books it.
+            values["fee_minor"] = _dispute_fee(obj, -1)
+            extra["withdraw"] = True
         elif kind == "dispute_funds_reinstated":
             # Negative when the gateway gives its dispute fee back.
             values["fee_minor"] = _dispute_fee(obj, 1)

@@ -166,7 +166,14 @@ class PaycrmBooking(models.AbstractModel):
         ).filtered(lambda line: not line.reconciled).reconcile()
         if currency.compare_amounts(fee_back, 0) > 0:
             invoice.paycrm_fee_amount -= fee_back
-        return {"move_id": move.id, "booking_key": key, "amount": amount}
+        # The fee given back is a negative fee: net = amount - fee, as the
+        # gateway's balance transaction reports it (the Tie-out compares).
+        return {
+            "move_id": move.id,
+            "booking_key": key,
+            "amount": amount,
+            "fee_amount": -max(fee_back, 0.0),
+        }
 
     def _paycrm_reopen_invoice(self, invoice, payment_move, withdrawal):
         """Charge-back: the invoice is due again for the amount taken back.

@@ -32,3 +32,4 @@ from . import test_security_wizards
 from . import test_gateway_connection
 from . import test_neutralize
 from . import test_security_company
+from . import test_tieout

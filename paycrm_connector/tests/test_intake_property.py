@@ -321,9 +321,7 @@ class TestIntakeProperty(PaypalFlowCase):
 
     def test_demo_checkout_routes_never_5xx(self):
         invoice = self._invoice(100.0)
-        link, _created = self.env["paycrm.link"]._paycrm_checkout_for(
-            invoice, base_url=self.base_url()
-        )
+        link, _created = self.env["paycrm.link"]._paycrm_checkout_for(invoice)
         page = self.url_open(f"/paycrm/demo/checkout/{link.session_ref}")
         self.assertEqual(page.status_code, 200)
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)

@@ -125,6 +125,34 @@ class TestPaypalWebhook(PaypalFlowCase):
         self.assertEqual(len(self._pp_moves()), 3)  # payment, refund, fee back
         self.assertAlmostEqual(self.customer.credit, 40.0)
 
+    def test_reversal_takes_the_money_back_and_reopens_the_invoice(self):
+        invoice = self._pp_invoice(100.0)
+        capture_id = self._pp_pay(invoice)
+        self._post_paypal(self.paypal_standin.capture_event(capture_id))
+        self._process()
+        clearing = self._clearing_balance(self.paypal_gateway)
+        # PayPal reverses the capture (a chargeback): a refund-shaped resource.
+        refund = self.paypal_gateway._paycrm_adapter().refund_capture(
+            capture_id, 10000, "USD", "chargeback"
+        )
+        event = self.paypal_standin.refund_event(
+            refund.refund_id, event_type="PAYMENT.CAPTURE.REVERSED"
+        )
+        self._post_paypal(event)
+        self._post_paypal(event)  # redelivered
+        self._process()
+        stored = self._pp_event(event)
+        self.assertEqual(
+            (stored.kind, stored.state), ("dispute_funds_withdrawn", "done")
+        )
+        self.assertTrue(stored.move_id)
+        self.assertAlmostEqual(
+            clearing - self._clearing_balance(self.paypal_gateway), 100.0
+        )
+        # Due again on the invoice; a reversal is final, so not flagged disputed.
+        self.assertAlmostEqual(invoice.amount_residual, 100.0)
+        self.assertFalse(invoice.paycrm_disputed)
+
     def test_refund_before_payment_waits_for_it(self):
         invoice = self._pp_invoice(100.0)
         capture_id = self._pp_pay(invoice)

@@ -418,9 +418,7 @@ class TestSecurityPublicRoutes(PaycrmLinkCase, WebhookCommon):
 
     def test_demo_checkout_nul_reference_is_404(self):
         invoice = self._invoice(100.0)
-        link, _created = self.env["paycrm.link"]._paycrm_checkout_for(
-            invoice, base_url=self.base_url()
-        )
+        link, _created = self.env["paycrm.link"]._paycrm_checkout_for(invoice)
         page = self.url_open(f"/paycrm/demo/checkout/{link.session_ref}")
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         self.assertEqual(self.url_open("/paycrm/demo/checkout/x%00").status_code, 404)

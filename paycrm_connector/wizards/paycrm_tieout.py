@@ -77,24 +77,57 @@ class PaycrmTieout(models.TransientModel):
         )
         return int(payout.created.timestamp()) if payout.created else 0
 
-    def _paycrm_diff(self, txns, exponent):
+    # Which booking a gateway balance transaction is, by its type (and, for
+    # dispute adjustments, its direction): the transaction's source is the
+    # charge, refund or dispute it moved money for, and each booking is keyed
+    # "<what>:<gateway object>" (see paycrm.booking).
+    TXN_BOOKINGS = {
+        "charge": ("pay",),
+        "payment": ("pay",),
+        "refund": ("refund",),
+        "payment_refund": ("refund",),
+        "refund_failure": ("refund-back",),
+        "payment_failure_refund": ("refund-back",),
+    }
+
+    def _paycrm_booking_index(self):
+        """``{(what, gateway object id): booked event}`` of this gateway."""
         events = self.env["paycrm.event"].search(
-            [("gateway_id", "=", self.gateway_id.id), ("move_id", "!=", False)]
+            [
+                ("gateway_id", "=", self.gateway_id.id),
+                ("move_id", "!=", False),
+                ("booking_key", "!=", False),
+            ]
         )
-        booked = {}
+        index = {}
         for event in events:
-            for ref in (event.object_ref, event.payment_ref, event.charge_ref):
-                if ref:
-                    booked.setdefault(ref, event)
+            what, _sep, ref = event.booking_key.partition(":")
+            for key in {ref, event.object_ref, event.payment_ref, event.charge_ref}:
+                if key:
+                    index.setdefault((what, key), event)
+        return index
+
+    def _paycrm_diff(self, txns, exponent):
+        """The gateway's movements the books lack or book differently; an empty
+        list when everything ties."""
+        index = self._paycrm_booking_index()
         currency = self.currency_id
         rows = []
         for txn in txns:
             net = float(money.from_minor(txn.get("net") or 0, exponent))
-            event = booked.get(txn.get("source") or "")
+            source = txn.get("source") or ""
+            kinds = self.TXN_BOOKINGS.get(txn.get("type"))
+            if kinds is None:
+                # Dispute adjustments: money out when opened, back when won.
+                kinds = ("dispute-out",) if net < 0 else ("dispute-in",)
+            event = next(
+                (index[(what, source)] for what in kinds if (what, source) in index),
+                None,
+            )
             if not event:
                 rows.append(
                     {
-                        "reference": txn.get("source") or txn.get("id"),
+                        "reference": source or txn.get("id"),
                         "kind": txn.get("type"),
                         "gateway_amount": net,
                         "note": _("Not booked"),
@@ -106,7 +139,7 @@ class PaycrmTieout(models.TransientModel):
             if currency.compare_amounts(booked_net, net):
                 rows.append(
                     {
-                        "reference": txn.get("source"),
+                        "reference": source,
                         "kind": txn.get("type"),
                         "gateway_amount": net,
                         "booked_amount": booked_net,
