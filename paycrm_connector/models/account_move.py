@@ -286,6 +286,8 @@ class AccountMove(models.Model):
 
     def button_draft(self):
         res = super().button_draft()
+        # sudo: resetting needs no right on the technical link table.
+        self.env["paycrm.link"].sudo()._paycrm_queue_finished_invoices(self)
         self._paycrm_touch_profiles(self)
         return res
 

@@ -21,7 +21,26 @@ class AccountPartialReconcile(models.Model):
         self.env["paycrm.alert"]._paycrm_alert_touch(
             "pay_moves", received.credit_move_id.move_id.ids
         )
+        # Settled by whatever means (a manual payment, a credit note): its open
+        # checkout sessions must take no more money. Checked before the commit,
+        # once per transaction, when Odoo has settled the payment state.
+        settled = (partials.debit_move_id | partials.credit_move_id).move_id.filtered(
+            lambda m: m.move_type == "out_invoice"
+        )
+        if settled:
+            data = self.env.cr.precommit.data
+            if "paycrm.settled_invoices" not in data:
+                data["paycrm.settled_invoices"] = set()
+                self.env.cr.precommit.add(self._paycrm_close_settled_sessions)
+            data["paycrm.settled_invoices"].update(settled.ids)
         return partials
+
+    def _paycrm_close_settled_sessions(self):
+        ids = self.env.cr.precommit.data.pop("paycrm.settled_invoices", set())
+        # sudo: whoever reconciles needs no right on the technical link table.
+        self.env["paycrm.link"].sudo()._paycrm_close_outdated_sessions(
+            self.env["account.move"].browse(ids)
+        )
 
     def unlink(self):
         self._paycrm_touch_profiles()

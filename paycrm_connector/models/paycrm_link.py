@@ -353,16 +353,31 @@ class PaycrmLink(models.Model):
 
     @api.model
     def _paycrm_queue_finished_invoices(self, moves=None):
-        """Queue the open sessions of paid or cancelled invoices for expiry."""
+        """Queue the open sessions of paid, reversed, draft or cancelled
+        invoices for expiry."""
         domain = [
             ("state", "=", "open"),
             "|",
-            ("move_id.state", "=", "cancel"),
+            ("move_id.state", "in", ("draft", "cancel")),
             ("move_id.payment_state", "in", ("paid", "in_payment", "reversed")),
         ]
         if moves is not None:
             domain.append(("move_id", "in", moves.ids))
         self.search(domain)._paycrm_schedule_expiry()
+
+    @api.model
+    def _paycrm_close_outdated_sessions(self, moves):
+        """Queue for expiry the open sessions of ``moves`` that ask for more
+        than is due now (settled by other means, in full or in part)."""
+        self._paycrm_queue_finished_invoices(moves)
+        self.search([("move_id", "in", moves.ids), ("state", "=", "open")]).filtered(
+            lambda link: (
+                link.currency_id.compare_amounts(
+                    link.amount, link.move_id.amount_residual
+                )
+                > 0
+            )
+        )._paycrm_schedule_expiry()
 
     @api.model
     def _cron_paycrm_expire_links(self, batch_size=200):

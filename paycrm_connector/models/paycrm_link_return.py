@@ -104,8 +104,10 @@ class PaycrmLink(models.Model):
     def _paycrm_refusal(self):
         """Why this session takes no payment now, or ``""`` when it does.
 
-        ``paid``: paid or submitted already (single use); ``disabled``: its
-        gateway is disabled; ``expired``: lapsed, superseded or closed.
+        ``paid``: paid or submitted already (single use), or the invoice has
+        nothing left to pay; ``disabled``: its gateway is disabled;
+        ``expired``: lapsed, superseded, closed, or its invoice now owes less
+        than the session asks (or is no longer a posted invoice).
         """
         self.ensure_one()
         if self.state in ("submitted", "paid"):
@@ -113,6 +115,18 @@ class PaycrmLink(models.Model):
         if self.gateway_id.state == "disabled":
             return "disabled"
         if self.state != "open" or self.expires_at <= fields.Datetime.now():
+            return "expired"
+        # The invoice may have changed since the session was opened: paid by
+        # other means, credited, reset to draft or cancelled. The session then
+        # asks for money that is no longer due: it takes none (the stable link
+        # asks for today's amount, or says there is nothing to pay).
+        move = self.move_id
+        if move.state != "posted" or move.move_type != "out_invoice":
+            return "expired"
+        residual = move.amount_residual
+        if move.currency_id.compare_amounts(residual, 0) <= 0:
+            return "paid"
+        if move.currency_id.compare_amounts(residual, self.amount) < 0:
             return "expired"
         return ""
 

@@ -289,6 +289,44 @@ class TestDemoCheckoutSingleUse(DemoPageMixin, PaycrmLinkCase, WebhookCommon):
             self.standin.last("POST", f"/v1/checkout/sessions/{link.session_ref}")
         )
 
+    def test_session_of_invoice_settled_elsewhere_takes_no_payment(self):
+        """Paid by hand, credited in full, partly paid, reset to draft: the
+        open session asks for money no longer due and takes none."""
+
+        def pay_by_hand(invoice, amount=None):
+            register = self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            )
+            register.create({"amount": amount} if amount else {})._create_payments()
+
+        def credit_in_full(invoice):
+            invoice._reverse_moves(cancel=True)
+
+        cases = {
+            "paid by hand": pay_by_hand,
+            "credited": credit_in_full,
+            "partly paid": lambda inv: pay_by_hand(inv, 10.0),
+            "reset to draft": lambda inv: inv.button_draft(),
+        }
+        for name, change in cases.items():
+            with self.subTest(name):
+                invoice = self._invoice(50.0)
+                path, csrf = self._demo_page(invoice)
+                change(invoice)
+                for answer in (self.url_open(path), self._submit(path, csrf)):
+                    # "already paid" (409) or "expired, open your link again"
+                    # (410), as the session was closed or not yet.
+                    self.assertIn(answer.status_code, (409, 410))
+                    self.assertRegex(answer.text, "already been paid|has expired")
+                self.assertFalse(
+                    self.events.search([("invoice_id", "=", invoice.id)])
+                    or self.events.search([("object_ref", "like", "demo_pay_")])
+                )
+        # Settled invoices' sessions are closed when the transaction commits.
+        self.env.cr.precommit.run()
+        links = self.env["paycrm.link"].search([("amount", "=", 50.0)])
+        self.assertLessEqual(set(links.mapped("state")), {"closing", "expired"})
+
     def test_expired_session_takes_no_payment(self):
         invoice = self._invoice(80.0)
         path, csrf = self._demo_page(invoice)

@@ -95,6 +95,22 @@ class TestDemoBooking(WebhookHttpCase):
         self.assertEqual(event.state, "done")
         self.assertEqual(other.payment_state, "paid")
 
+    def test_match_wizard_refuses_amounts_that_do_not_fit(self):
+        invoice = self._invoice(100.0)
+        moves = self.env["account.move"].search_count([])
+        for name, minor in (("huge", 10**15), ("negative", -64000), ("zero", 0)):
+            with self.subTest(name):
+                event = self._pay(invoice, minor, ref=f"demo_pay_{name}", db="otherdb")
+                self.assertEqual(event.state, "unmatched")
+                wizard = self.env["paycrm.event.match"].create(
+                    {"event_id": event.id, "invoice_id": invoice.id}
+                )
+                with self.assertRaisesRegex(UserError, "cannot pay"):
+                    wizard.action_paycrm_match()
+                self.assertEqual(event.state, "unmatched")
+        self.assertEqual(self.env["account.move"].search_count([]), moves)
+        self.assertEqual(invoice.payment_state, "not_paid")
+
     def test_refund_with_credit_note_and_without(self):
         invoice = self._invoice(100.0)
         pay = self._pay(invoice, 10000)

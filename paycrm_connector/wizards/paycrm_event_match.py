@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount
 
 from ..gateways import money
 
@@ -73,14 +74,31 @@ class PaycrmEventMatch(models.TransientModel):
                     want=invoice.currency_id.name,
                 )
             )
+        currency = invoice.currency_id
+        if currency.compare_amounts(self.amount, 0) <= 0 or (
+            currency.compare_amounts(self.amount, invoice.amount_total) > 0
+        ):
+            # As the processor's own check: a payment is positive and no larger
+            # than the invoice it pays (it is booked as that invoice's payment).
+            raise UserError(
+                _(
+                    "A payment of %(amount)s cannot pay %(invoice)s (total "
+                    "%(total)s): choose an invoice it fits, or book it by hand.",
+                    amount=format_amount(self.env, self.amount, currency),
+                    invoice=invoice.display_name,
+                    total=format_amount(self.env, invoice.amount_total, currency),
+                )
+            )
         booking = self.env["paycrm.booking"]
         adapter = event.gateway_id._paycrm_adapter()
         with self.env.cr.savepoint():
             state, vals = booking._paycrm_book_payment_on(
                 event, norm, adapter, invoice, self.amount
             )
+            # The reason it was unmatched no longer holds.
             event.write(
-                vals
+                {"last_error": False}
+                | vals
                 | {
                     "state": state,
                     "kind": norm.kind,
