@@ -8,17 +8,25 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DB=${PAYCRM_DB:-paycrm}
-args=(-d "$DB" --db-filter="^${DB}\$")
+PORT=${PAYCRM_HTTP_PORT:-8069}
+args=(-d "$DB" --db-filter="^${DB}\$" --http-port="$PORT")
 if ! db_exists "$DB"; then
     echo "Creating database $DB with $ADDON and demo data (login admin / admin)"
     # Odoo 18 loads demo data unless --without-demo is given; the empty value
     # also overrides any without_demo set in a config file.
-    args+=(-i "$ADDON" --without-demo=)
+    odoo -d "$DB" -i "$ADDON" --without-demo= --stop-after-init --no-http
+    # Every link the addon hands out is built from web.base.url; frozen, so an
+    # admin logging in through another host name cannot rewrite it.
+    psql -q -d "$DB" -c "
+        INSERT INTO ir_config_parameter (key, value, create_date, write_date)
+        VALUES ('web.base.url', 'http://127.0.0.1:$PORT', now(), now()),
+               ('web.base.url.freeze', 'True', now(), now())
+        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, write_date = now()"
 elif [ "$(module_state "$DB" "$ADDON")" != installed ]; then
     args+=(-i "$ADDON")
 elif [ -n "${PAYCRM_UPDATE:-}" ]; then
     args+=(-u "$ADDON")
 fi
-echo "Serving $DB on http://127.0.0.1:${PAYCRM_HTTP_PORT:-8069} (Ctrl-C to stop)"
+echo "Serving $DB on http://127.0.0.1:$PORT (Ctrl-C to stop)"
 # shellcheck disable=SC2086
 exec $ODOO -c "$CONF" "${args[@]}" "$@"

@@ -119,7 +119,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
                 ._paycrm_checkout_for(move, amount=partial, gateway=choice)
             )
         except GatewayError as exc:
-            failed = choice or move.paycrm_gateway_id
+            failed = choice or move._paycrm_gateway()
             _logger.warning(
                 "paycrm pay link for invoice %s: gateway %s failed: %s",
                 move.id,

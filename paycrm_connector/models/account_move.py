@@ -247,6 +247,14 @@ class AccountMove(models.Model):
                     move.company_id
                 )
 
+    def _paycrm_gateway(self):
+        """The gateway that collects this invoice: its own, else the company's
+        current default (invoices posted before any gateway existed name none)."""
+        self.ensure_one()
+        return self.paycrm_gateway_id or self.env["paycrm.gateway"]._paycrm_for_company(
+            self.company_id
+        )
+
     @api.depends("move_type", "state", "access_token")
     def _compute_paycrm_link_url(self):
         for move in self:
@@ -539,7 +547,7 @@ class AccountMove(models.Model):
 
     def _paycrm_is_payable(self):
         self.ensure_one()
-        gateway = self.paycrm_gateway_id
+        gateway = self._paycrm_gateway()
         return bool(
             self.move_type == "out_invoice"
             and self.state == "posted"
@@ -717,7 +725,7 @@ class AccountMove(models.Model):
                     _(
                         "%(gateway)s could not open a checkout for %(invoice)s: "
                         "%(reason)s",
-                        gateway=move.paycrm_gateway_id.name,
+                        gateway=move._paycrm_gateway().name,
                         invoice=move.display_name,
                         reason=str(exc),
                     )

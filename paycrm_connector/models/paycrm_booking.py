@@ -3,10 +3,12 @@
 import hashlib
 
 from odoo import _, api, models
-from odoo.tools import SQL
+from odoo.tools import SQL, LazyTranslate
 
-from ..gateways import money
+from ..gateways import PayloadError, money
 from .paycrm_event import PaycrmRetry
+
+_lt = LazyTranslate(__name__)
 
 # Kinds whose handler is a method ``_paycrm_book_<kind>``.
 HANDLERS = {
@@ -30,7 +32,18 @@ class PaycrmBooking(models.AbstractModel):
     def _paycrm_apply(self, event):
         """Return ``(state, vals)`` for ``event``; raise to retry or fail."""
         adapter = event.gateway_id._paycrm_adapter()
-        norm = adapter.parse_event(event._paycrm_json())
+        try:
+            norm = adapter.parse_event(event._paycrm_json())
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, PayloadError):
+                raise
+            # Signed, but its object is not shaped as the gateway's (a string
+            # where an object belongs, text for an amount): it will never
+            # parse, so it fails now with the reason instead of retrying.
+            raise PayloadError(
+                "data",
+                _lt("is not shaped as this gateway's events (%(error)s)", error=exc),
+            ) from exc
         if norm.kind == "other":
             return "ignored", {
                 "kind": "other",

@@ -139,7 +139,7 @@ class PaycrmLink(models.Model):
                     invoice=move.display_name,
                 )
             )
-        gateway = gateway or move.paycrm_gateway_id
+        gateway = gateway or move._paycrm_gateway()
         if (
             not gateway
             or gateway.state == "disabled"

@@ -19,7 +19,7 @@ class PaycrmLink(models.Model):
         other family (a wallet such as PayPal vs a card form), so a customer
         without the one can use the other.
         """
-        default = move.paycrm_gateway_id
+        default = move._paycrm_gateway()
         if not default or default.state == "disabled":
             return default.browse()
         wallets = list(const.WALLET_PROVIDERS)

@@ -289,6 +289,21 @@ class TestDemoCheckoutSingleUse(DemoPageMixin, PaycrmLinkCase, WebhookCommon):
             self.standin.last("POST", f"/v1/checkout/sessions/{link.session_ref}")
         )
 
+    def test_invoice_posted_before_any_gateway_is_payable(self):
+        """An invoice posted before the first gateway existed names none: its
+        link uses the company's default gateway, it is not a dead end."""
+        invoice = self._invoice(45.0)
+        self.env.cr.execute(
+            "UPDATE account_move SET paycrm_gateway_id = NULL WHERE id = %s",
+            [invoice.id],
+        )
+        invoice.invalidate_recordset(["paycrm_gateway_id"])
+        self.assertFalse(invoice.paycrm_gateway_id)
+        path, csrf = self._demo_page(invoice)
+        self.assertEqual(self._submit(path, csrf).status_code, 303)
+        self._process()
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
     def test_session_of_invoice_settled_elsewhere_takes_no_payment(self):
         """Paid by hand, credited in full, partly paid, reset to draft: the
         open session asks for money no longer due and takes none."""

@@ -95,6 +95,26 @@ class TestDemoBooking(WebhookHttpCase):
         self.assertEqual(event.state, "done")
         self.assertEqual(other.payment_state, "paid")
 
+    def test_signed_event_of_wrong_shape_fails_at_once(self):
+        invoice = self._invoice(100.0)
+        shapes = {
+            "data a string": lambda e: e.update(data="str"),
+            "amount text": lambda e: e["data"]["object"].update(amount="abc"),
+            "metadata a string": lambda e: e["data"]["object"].update(metadata="x"),
+        }
+        for name, spoil in shapes.items():
+            with self.subTest(name):
+                event = self._demo_payment(invoice, 10000, ref=f"bad_{len(name)}")
+                spoil(event)
+                self.assertEqual(self._post_demo(event).status_code, 200)
+                with mute_logger("odoo.addons.paycrm_connector.models.paycrm_booking"):
+                    self._process(rounds=1)
+                stored = self._event(event["id"])
+                self.assertEqual((stored.state, stored.attempts), ("failed", 1))
+                self.assertIn("data", stored.last_error)
+                self.assertFalse(stored.move_id)
+        self.assertEqual(invoice.payment_state, "not_paid")
+
     def test_match_wizard_refuses_amounts_that_do_not_fit(self):
         invoice = self._invoice(100.0)
         moves = self.env["account.move"].search_count([])
