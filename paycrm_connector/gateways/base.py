@@ -40,6 +40,17 @@ class GatewayUnreachable(GatewayError):
     kind = "unreachable"
 
 
+def unreachable(timed_out, timeout):
+    """The plain sentence for a gateway that did not answer: waited too long,
+    or could not be reached at all (refused, unknown host, bad address)."""
+    if timed_out:
+        return GatewayUnreachable(f"gateway unreachable (timeout after {timeout:g} s)")
+    return GatewayUnreachable(
+        "gateway unreachable (connection refused or host not found) — check the "
+        "network and the API Base URL"
+    )
+
+
 class GatewayRefused(GatewayError):
     """The gateway understood and said no (bad currency, amount, state)."""
 

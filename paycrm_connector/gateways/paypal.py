@@ -29,6 +29,7 @@ from .base import (
     GatewayRefused,
     GatewayUnreachable,
     load_event,
+    unreachable,
 )
 from .paypal_events import decode_custom_id, encode_custom_id, link, money_minor
 from .signature import SignatureError
@@ -156,9 +157,10 @@ class PaypalAdapter(GatewayAdapter):
                 method, self.api_base + path, timeout=self.config.timeout, **kwargs
             )
         except requests.RequestException as exc:
-            raise GatewayUnreachable(
-                f"gateway unreachable (timeout after {self.config.timeout:g} s)"
-            ) from exc
+            # Behind urllib3's retries a read timeout arrives as a
+            # ConnectionError naming the ReadTimeoutError it wraps.
+            timed_out = isinstance(exc, requests.Timeout) or "Timeout" in str(exc)
+            raise unreachable(timed_out, self.config.timeout) from exc
 
     def _check(self, response):
         """The JSON body of a 2xx answer; plain-words errors for the rest."""

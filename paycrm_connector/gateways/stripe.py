@@ -14,6 +14,7 @@ from .base import (
     GatewayError,
     GatewayRefused,
     GatewayUnreachable,
+    unreachable,
 )
 from .money import stripe_exponent
 from .stripe_events import _int, _ref, parse_stripe_event, payment_method_values
@@ -64,9 +65,8 @@ class StripeAdapter(GatewayAdapter):
                 "write access"
             ) from exc
         except stripe_sdk.APIConnectionError as exc:
-            raise GatewayUnreachable(
-                f"gateway unreachable (timeout after {self.config.timeout:g} s)"
-            ) from exc
+            # The SDK names the network error it wrapped ("ReadTimeout: ...").
+            raise unreachable("Timeout" in str(exc), self.config.timeout) from exc
         except stripe_sdk.RateLimitError as exc:
             raise GatewayUnreachable(
                 "gateway busy (rate limited) — try again in a minute"

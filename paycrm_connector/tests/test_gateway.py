@@ -90,9 +90,9 @@ class TestGateway(PaycrmCommon):
         action = self.stripe_gateway.action_paycrm_test_connection()
         self.assertEqual(action["params"]["type"], "danger")
         self.assertEqual(self.stripe_gateway.connection_state, "unreachable")
-        self.assertEqual(
+        self.assertIn(
+            "connection refused or host not found",
             self.stripe_gateway.connection_message,
-            "gateway unreachable (timeout after 1.5 s)",
         )
 
     def test_stripe_timeout(self):

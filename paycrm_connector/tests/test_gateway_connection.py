@@ -130,4 +130,5 @@ class TestConnectionPlainWords(PaycrmCommon):
         for provider, gateway in self.gateways.items():
             with self.subTest(provider=provider):
                 gateway.api_base_url = f"http://127.0.0.1:{free_port()}"
-                self.assertPlainSentence(gateway, "unreachable")
+                message = self.assertPlainSentence(gateway, "unreachable")
+                self.assertIn("connection refused or host not found", message)

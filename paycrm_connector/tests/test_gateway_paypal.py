@@ -79,9 +79,9 @@ class TestGatewayPaypal(PaycrmCommon):
         self.paypal_gateway.write(
             {"api_base_url": f"http://127.0.0.1:{free_port()}", "timeout": 1.5}
         )
-        self.assertEqual(
-            self._check(), ("danger", "gateway unreachable (timeout after 1.5 s)")
-        )
+        kind, message = self._check()
+        self.assertEqual(kind, "danger")
+        self.assertIn("connection refused or host not found", message)
         self.assertEqual(self.paypal_gateway.connection_state, "unreachable")
 
     def test_server_error(self):

@@ -139,7 +139,7 @@ def test_unreachable():
     )
     with pytest.raises(GatewayUnreachable) as err:
         get_adapter(config).check_connection()
-    assert str(err.value) == "gateway unreachable (timeout after 1.5 s)"
+    assert "connection refused or host not found" in str(err.value)
 
 
 def test_timeout(standin):
