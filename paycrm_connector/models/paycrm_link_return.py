@@ -164,7 +164,11 @@ class PaycrmLink(models.Model):
                 now,
                 self.id,
                 now,
-            )
+            ),
+            # A concurrent submit that loses the race fails to serialize and
+            # Odoo replays it (it then finds the session taken): expected,
+            # not a "bad query" for the error log.
+            log_exceptions=False,
         )
         row = self.env.cr.fetchone()
         self.invalidate_recordset(["state", "capture_tries", "write_date"])
