@@ -26,8 +26,7 @@ class AccountBankStatementLine(models.Model):
     def _paycrm_match_payout(self):
         self.ensure_one()
         journal = self.journal_id
-        transit = journal._paycrm_payout_transit_account()
-        if not transit or self.is_reconciled:
+        if self.is_reconciled:
             return
         # sudo: gateways, their entries and events are the connector's;
         # the statement line's own journal and company bound the search.
@@ -38,6 +37,9 @@ class AccountBankStatementLine(models.Model):
             .filtered(lambda g: g._paycrm_payout_journal() == journal)
         )
         if not gateways:
+            return
+        transit = journal._paycrm_payout_transit_account()
+        if not transit:
             return
         foreign = self.foreign_currency_id
         currency = foreign or self.currency_id

@@ -8,13 +8,22 @@ class AccountJournal(models.Model):
         """Where a gateway payout waits until the bank statement shows it.
 
         The bank journal's outstanding receipts account (its first inbound
-        payment method that names one, else the company's), as for any
-        payment Odoo books into that bank: the statement line is then matched
-        against it instead of adding the money to the bank a second time.
+        payment method that names one, else the company's, else its transfer
+        account), as for any payment Odoo books into that bank: the statement
+        line is then matched against it instead of adding the money to the
+        bank a second time.
         """
         self.ensure_one()
         accounts = self._get_journal_inbound_outstanding_payment_accounts()
+        if accounts.filtered("reconcile"):
+            return accounts.filtered("reconcile")[:1]
+        # As account.payment finds it when the method names none.
+        chart = self.env["account.chart.template"].with_context(
+            allowed_company_ids=self.company_id.root_id.ids
+        )
         return (
-            accounts.filtered("reconcile")[:1]
-            or self.company_id.account_journal_payment_debit_account_id
+            chart.ref(
+                "account_journal_payment_debit_account_id", raise_if_not_found=False
+            )
+            or self.company_id.transfer_account_id
         )

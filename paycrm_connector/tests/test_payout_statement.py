@@ -96,3 +96,25 @@ class TestPayoutStatement(WebhookHttpCase):
             lambda line: line.account_id == self.transit
         )
         self.assertTrue(all(transit_lines.mapped("reconciled")))
+
+    def test_transit_account_without_method_account(self):
+        """A bank journal whose inbound methods name no outstanding account
+        uses the company's, as Odoo's own payments do."""
+        self.bank.inbound_payment_method_line_ids.payment_account_id = False
+        transit = self.bank._paycrm_payout_transit_account()
+        self.assertTrue(transit)
+        self.assertTrue(transit.reconcile)
+        event = self._payout("demo_po_h", 1234)
+        self.assertEqual(event.state, "done", event.last_error)
+        st_line = self._statement_line(12.34, "demo_po_h")
+        self.assertTrue(st_line.is_reconciled)
+
+    def test_statement_lines_of_other_journals_untouched(self):
+        journal = self.env["account.journal"].create(
+            {"name": "Other bank", "type": "bank", "code": "OTHB"}
+        )
+        journal.inbound_payment_method_line_ids.payment_account_id = False
+        st_line = self.env["account.bank.statement.line"].create(
+            {"journal_id": journal.id, "amount": 10.0, "payment_ref": "x"}
+        )
+        self.assertFalse(st_line.is_reconciled)
