@@ -63,6 +63,18 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             "paycrm_connector.paycrm_link_page", values, status=status
         )
 
+    def _paycrm_confirming_page(self, move):
+        return self._paycrm_page(
+            move,
+            request.env._("Thank you"),
+            request.env._(
+                "Your payment for invoice %(invoice)s is being confirmed. You will "
+                "receive a receipt by email.",
+                invoice=move.name,
+            ),
+            refresh=True,
+        )
+
     def _paycrm_paid_page(self, move):
         return self._paycrm_page(
             move,
@@ -168,6 +180,10 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             # Nothing to pay online (no gateway, zero residual): say so plainly.
             if move.currency_id.compare_amounts(move.amount_residual, 0) <= 0:
                 return self._paycrm_paid_page(move)
+            in_flight = request.env["paycrm.link"].sudo()._paycrm_in_flight(move)
+            if move.currency_id.compare_amounts(move.amount_residual, in_flight) <= 0:
+                # Paid a moment ago; the gateway's confirmation is on its way.
+                return self._paycrm_confirming_page(move)
             return self._paycrm_page(
                 move,
                 request.env._("Online payment unavailable"),
@@ -192,16 +208,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             return self._paycrm_finish_return(move, token)
         if move.paycrm_link_state == "paid":
             return self._paycrm_paid_page(move)
-        return self._paycrm_page(
-            move,
-            request.env._("Thank you"),
-            request.env._(
-                "Your payment for invoice %(invoice)s is being confirmed. You will "
-                "receive a receipt by email.",
-                invoice=move.name,
-            ),
-            refresh=True,
-        )
+        return self._paycrm_confirming_page(move)
 
     @http.route(
         f"{PAY_ROUTE}/cancel",

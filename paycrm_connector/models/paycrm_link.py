@@ -127,6 +127,14 @@ class PaycrmLink(models.Model):
         )
 
     @api.model
+    def _paycrm_in_flight(self, move):
+        """What the customer has paid through ``move``'s sessions that the
+        gateway's event has not booked yet (submitted, or captured on return):
+        a session leaves this state when its payment is booked (paid)."""
+        links = self.search([("move_id", "=", move.id), ("state", "=", "submitted")])
+        return sum(links.mapped("amount"))
+
+    @api.model
     def _paycrm_check_payable(self, move, amount=None, gateway=None):
         """Return ``(gateway, amount)`` or raise a UserError saying what to fix.
 
@@ -152,7 +160,9 @@ class PaycrmLink(models.Model):
                     company=move.company_id.name,
                 )
             )
-        residual = move.amount_residual
+        # Money already paid through a session whose event is not booked yet
+        # is not asked for again (a second click right after paying).
+        residual = move.amount_residual - self._paycrm_in_flight(move)
         if amount is None or move.currency_id.compare_amounts(amount, residual) > 0:
             amount = residual
         if move.currency_id.compare_amounts(amount, 0) <= 0:

@@ -289,6 +289,33 @@ class TestDemoCheckoutSingleUse(DemoPageMixin, PaycrmLinkCase, WebhookCommon):
             self.standin.last("POST", f"/v1/checkout/sessions/{link.session_ref}")
         )
 
+    def test_paid_but_not_yet_booked_is_not_asked_again(self):
+        invoice = self._invoice(100.0)
+        path, csrf = self._demo_page(invoice)
+        self.assertEqual(self._submit(path, csrf).status_code, 303)
+        # Before the processor books it, the customer clicks the link again.
+        again = self._click(invoice)
+        self.assertEqual(again.status_code, 200)
+        self.assertIn("being confirmed", again.text)
+        self.assertEqual(len(invoice.paycrm_link_ids), 1)
+        self._process()
+        self.assertIn("is paid", self._click(invoice).text)
+
+    def test_deposit_in_flight_lowers_the_next_amount(self):
+        invoice = self._invoice(100.0)
+        deposit = self.url_open(
+            invoice._paycrm_pay_url(amount=40.0), allow_redirects=False
+        )
+        self.assertEqual(deposit.status_code, 303)
+        path = self._location_path(deposit)
+        page = self.url_open(path)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        self.assertEqual(self._submit(path, csrf).status_code, 303)
+        # The 40.00 is paid but not booked: the link asks for the other 60.00.
+        self.assertEqual(self._click(invoice).status_code, 303)
+        fresh = invoice.paycrm_link_ids.filtered(lambda link: link.state == "open")
+        self.assertEqual(fresh.amount, 60.0)
+
     def test_invoice_posted_before_any_gateway_is_payable(self):
         """An invoice posted before the first gateway existed names none: its
         link uses the company's default gateway, it is not a dead end."""
