@@ -20,27 +20,19 @@ class AccountBankStatementLine(models.Model):
         payout's reference in the line's label when there is one, else when
         exactly one open payout of the bank journal has the same amount.
         """
-        for st_line in self.filtered(lambda line: line.amount > 0):
-            st_line._paycrm_match_payout()
-
-    def _paycrm_match_payout(self):
-        self.ensure_one()
-        journal = self.journal_id
-        if self.is_reconciled:
-            return
-        # sudo: gateways, their entries and events are the connector's;
-        # the statement line's own journal and company bound the search.
-        gateways = (
-            self.env["paycrm.gateway"]
-            .sudo()
-            .search([("company_id", "=", self.company_id.id)])
-            .filtered(lambda g: g._paycrm_payout_journal() == journal)
+        incoming = self.filtered(
+            lambda line: line.amount > 0 and not line.is_reconciled
         )
-        if not gateways:
-            return
-        transit = journal._paycrm_payout_transit_account()
-        if not transit:
-            return
+        # Once per journal, not per line: a statement import brings many.
+        for journal, lines in incoming.grouped("journal_id").items():
+            gateways = journal._paycrm_payout_gateways()
+            transit = gateways and journal._paycrm_payout_transit_account()
+            if transit:
+                for st_line in lines:
+                    st_line._paycrm_match_payout(gateways, transit)
+
+    def _paycrm_match_payout(self, gateways, transit):
+        self.ensure_one()
         foreign = self.foreign_currency_id
         currency = foreign or self.currency_id
         amount = self.amount_currency if foreign else self.amount

@@ -4,6 +4,17 @@ from odoo import models
 class AccountJournal(models.Model):
     _inherit = "account.journal"
 
+    def _paycrm_payout_gateways(self):
+        """The gateways whose payouts arrive in this bank journal."""
+        self.ensure_one()
+        # sudo: gateways are the connector's; the journal bounds what is read.
+        return (
+            self.env["paycrm.gateway"]
+            .sudo()
+            .search([("company_id", "=", self.company_id.id)])
+            .filtered(lambda gateway: gateway._paycrm_payout_journal() == self)
+        )
+
     def _paycrm_payout_transit_account(self):
         """Where a gateway payout waits until the bank statement shows it.
 

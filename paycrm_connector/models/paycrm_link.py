@@ -377,16 +377,11 @@ class PaycrmLink(models.Model):
 
     @api.model
     def _paycrm_close_outdated_sessions(self, moves):
-        """Queue for expiry the open sessions of ``moves`` that ask for more
-        than is due now (settled by other means, in full or in part)."""
-        self._paycrm_queue_finished_invoices(moves)
+        """Queue for expiry the open sessions of ``moves`` that would refuse a
+        payment now (``_paycrm_refusal``: settled by other means, in full or
+        in part, reset to draft, cancelled)."""
         self.search([("move_id", "in", moves.ids), ("state", "=", "open")]).filtered(
-            lambda link: (
-                link.currency_id.compare_amounts(
-                    link.amount, link.move_id.amount_residual
-                )
-                > 0
-            )
+            lambda link: link._paycrm_refusal()
         )._paycrm_schedule_expiry()
 
     @api.model
