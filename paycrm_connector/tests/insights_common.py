@@ -11,29 +11,38 @@ class InsightsCommon(PaycrmCommon):
         super().setUpClass()
         cls.other = cls.env["res.partner"].create({"name": "Bob Other"})
 
-    def _invoice_on(self, amount, invoice_date, due_date, partner=None):
-        invoice = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": (partner or self.customer).id,
-                "invoice_date": fields.Date.to_date(invoice_date),
-                "invoice_date_due": fields.Date.to_date(due_date),
-                "invoice_line_ids": [
-                    Command.create(
-                        {"name": "Service", "price_unit": amount, "tax_ids": []}
-                    )
-                ],
-            }
+    def _invoice_on(
+        self, amount, invoice_date, due_date, partner=None, company=None, currency=None
+    ):
+        company = company or self.env.company
+        invoice = (
+            self.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": (partner or self.customer).id,
+                    "currency_id": (currency or company.currency_id).id,
+                    "invoice_date": fields.Date.to_date(invoice_date),
+                    "invoice_date_due": fields.Date.to_date(due_date),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Service", "price_unit": amount, "tax_ids": []}
+                        )
+                    ],
+                }
+            )
         )
         invoice.action_post()
         return invoice
 
-    def _pay(self, invoices, date, amount=None):
+    def _pay(self, invoices, date, amount=None, company=None):
         vals = {"payment_date": fields.Date.to_date(date)}
         if amount is not None:
             vals["amount"] = amount
         return (
             self.env["account.payment.register"]
+            .with_company(company or self.env.company)
             .with_context(active_model="account.move", active_ids=invoices.ids)
             .create(vals)
             ._create_payments()

@@ -5,7 +5,7 @@ from runpy import run_path
 
 from freezegun import freeze_time
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.tests import tagged
 
 from .insights_common import InsightsCommon
@@ -23,42 +23,11 @@ class TestProfilePerCompany(InsightsCommon):
         )["company"]
         cls.env.user.company_ids |= cls.company_eur
 
-    def _invoice_in(self, company, amount, invoice_date, due_date, currency=None):
-        invoice = (
-            self.env["account.move"]
-            .with_company(company)
-            .create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": self.customer.id,
-                    "currency_id": (currency or company.currency_id).id,
-                    "invoice_date": fields.Date.to_date(invoice_date),
-                    "invoice_date_due": fields.Date.to_date(due_date),
-                    "invoice_line_ids": [
-                        Command.create(
-                            {"name": "Service", "price_unit": amount, "tax_ids": []}
-                        )
-                    ],
-                }
-            )
-        )
-        invoice.action_post()
-        return invoice
-
-    def _pay_in(self, company, invoice, date):
-        return (
-            self.env["account.payment.register"]
-            .with_company(company)
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create({"payment_date": fields.Date.to_date(date)})
-            ._create_payments()
-        )
-
     def _profile(self, company):
         return self.customer.with_company(company)
 
     def test_migration_computes_per_company_profiles(self):
-        self._invoice_in(self.company_eur, 250, "2017-06-01", "2017-06-20")
+        self._invoice_on(250, "2017-06-01", "2017-06-20", company=self.company_eur)
         self.assertFalse(self._profile(self.company_eur).paycrm_profile_date)
         script = Path(__file__).parents[1] / "migrations/18.0.2.0.0/post-migrate.py"
         run_path(str(script))["migrate"](self.env.cr, "18.0.1.0.0")
@@ -71,10 +40,10 @@ class TestProfilePerCompany(InsightsCommon):
     @freeze_time("2017-06-30")
     def test_each_company_sees_its_own_profile_in_its_currency(self):
         usd_company = self.company
-        paid = self._invoice_in(usd_company, 1000, "2017-03-01", "2017-03-31")
-        self._pay_in(usd_company, paid, "2017-04-20")  # 20 days late
-        self._invoice_in(usd_company, 400, "2017-05-01", "2017-05-31")
-        self._invoice_in(self.company_eur, 250, "2017-06-01", "2017-06-20")
+        paid = self._invoice_on(1000, "2017-03-01", "2017-03-31", company=usd_company)
+        self._pay(paid, "2017-04-20", company=usd_company)  # 20 days late
+        self._invoice_on(400, "2017-05-01", "2017-05-31", company=usd_company)
+        self._invoice_on(250, "2017-06-01", "2017-06-20", company=self.company_eur)
         self.customer._paycrm_recompute_profiles()
 
         usd = self._profile(usd_company)
@@ -106,20 +75,22 @@ class TestProfilePerCompany(InsightsCommon):
 
     def test_foreign_invoice_counted_at_the_rates_of_its_dates(self):
         # 300 EUR invoiced in 2016 (100 USD), paid in 2017 (150 USD).
-        invoice = self._invoice_in(
-            self.company, 300, "2016-06-01", "2016-07-01", currency=self.eur
+        invoice = self._invoice_on(
+            300, "2016-06-01", "2016-07-01", currency=self.eur, company=self.company
         )
         self.customer._paycrm_recompute_profiles()
         usd = self._profile(self.company)
         self.assertAlmostEqual(usd.paycrm_open_amount, 100.0)
-        self._pay_in(self.company, invoice, "2017-06-01")
+        self._pay(invoice, "2017-06-01", company=self.company)
         self.customer._paycrm_recompute_profiles()
         self.assertAlmostEqual(usd.paycrm_lifetime_paid, 150.0)
         self.assertAlmostEqual(usd.paycrm_open_amount, 0.0)
 
     @freeze_time("2017-06-30")
     def test_profile_of_a_company_without_history_is_cleared(self):
-        invoice = self._invoice_in(self.company_eur, 250, "2017-06-01", "2017-06-20")
+        invoice = self._invoice_on(
+            250, "2017-06-01", "2017-06-20", company=self.company_eur
+        )
         self.customer._paycrm_recompute_profiles()
         self.assertTrue(self._profile(self.company_eur).paycrm_risk_rating)
         invoice.button_draft()
@@ -134,15 +105,15 @@ class TestProfilePerCompany(InsightsCommon):
     def test_predicted_pay_date_uses_the_invoice_company_profile(self):
         usd_company = self.company
         for month in (1, 2, 3):
-            late = self._invoice_in(
-                usd_company, 100, f"2017-0{month}-01", f"2017-0{month}-10"
+            late = self._invoice_on(
+                100, f"2017-0{month}-01", f"2017-0{month}-10", company=usd_company
             )
-            self._pay_in(usd_company, late, f"2017-0{month + 1}-09")  # ~30 late
+            self._pay(late, f"2017-0{month + 1}-09", company=usd_company)  # ~30 late
         self.customer._paycrm_recompute_profiles()
         self.assertGreater(self._profile(usd_company).paycrm_predict_delay_days, 25)
         self.assertEqual(self._profile(self.company_eur).paycrm_predict_delay_days, 0)
         due = fields.Date.to_date("2017-08-01")
-        eur_invoice = self._invoice_in(self.company_eur, 50, "2017-06-25", due)
+        eur_invoice = self._invoice_on(50, "2017-06-25", due, company=self.company_eur)
         self.assertEqual(eur_invoice.paycrm_predicted_pay_date, due)
 
 

@@ -29,10 +29,11 @@ RETURN_LOGGER = "odoo.addons.paycrm_connector.controllers.pay_choice"
 
 
 class DemoPageMixin:
-    def _demo_page(self, invoice, headers=None):
-        """Click the stable URL, open the demo page: ``(path, csrf token)``."""
+    def _demo_page(self, invoice, headers=None, url=None):
+        """Click the stable URL (or ``url``, e.g. a deposit's), open the demo
+        page: ``(path, csrf token)``."""
         response = self.url_open(
-            self._path(invoice), headers=headers, allow_redirects=False
+            url or self._path(invoice), headers=headers, allow_redirects=False
         )
         self.assertEqual(response.status_code, 303)
         path = self._location_path(response)
@@ -303,13 +304,7 @@ class TestDemoCheckoutSingleUse(DemoPageMixin, PaycrmLinkCase, WebhookCommon):
 
     def test_deposit_in_flight_lowers_the_next_amount(self):
         invoice = self._invoice(100.0)
-        deposit = self.url_open(
-            invoice._paycrm_pay_url(amount=40.0), allow_redirects=False
-        )
-        self.assertEqual(deposit.status_code, 303)
-        path = self._location_path(deposit)
-        page = self.url_open(path)
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        path, csrf = self._demo_page(invoice, url=invoice._paycrm_pay_url(amount=40.0))
         self.assertEqual(self._submit(path, csrf).status_code, 303)
         # The 40.00 is paid but not booked: the link asks for the other 60.00.
         self.assertEqual(self._click(invoice).status_code, 303)
