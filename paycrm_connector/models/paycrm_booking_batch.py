@@ -15,11 +15,17 @@ class PaycrmBookingBatch(models.AbstractModel):
         """Values of one entry in the gateway's clearing journal.
 
         ``lines``: ``(account, amount in currency, partner?)``, debit positive.
+        An entry that moves money to or from the customer's receivable is the
+        journal entry of an ``account.payment`` (see ``_paycrm_create_moves``).
         """
         company = event.company_id
         date = fields.Date.context_today(self)
         line_vals = []
+        receivable, receivable_account = 0.0, None
         for account, amount, line_partner in lines:
+            if account.account_type == "asset_receivable":
+                receivable += amount
+                receivable_account = account
             balance = currency._convert(amount, company.currency_id, company, date)
             line_vals.append(
                 fields.Command.create(
@@ -35,7 +41,7 @@ class PaycrmBookingBatch(models.AbstractModel):
                     }
                 )
             )
-        return {
+        vals = {
             "move_type": "entry",
             "journal_id": event.gateway_id.journal_id.id,
             "date": date,
@@ -43,6 +49,22 @@ class PaycrmBookingBatch(models.AbstractModel):
             "partner_id": partner.id if partner else False,
             "line_ids": line_vals,
         }
+        if not currency.is_zero(receivable):
+            vals["paycrm_payment"] = {
+                # Money in credits the receivable; a refund or a charge-back
+                # debits it.
+                "payment_type": "inbound" if receivable < 0 else "outbound",
+                "partner_type": "customer",
+                "partner_id": partner.id if partner else False,
+                "destination_account_id": receivable_account.id,
+                "amount": abs(receivable),
+                "currency_id": currency.id,
+                "journal_id": event.gateway_id.journal_id.id,
+                "date": date,
+                "memo": ref,
+                "state": "paid",
+            }
+        return vals
 
     def _paycrm_create_moves(self, vals_list):
         """Create and post the processor's entries, in one batch.
@@ -50,21 +72,48 @@ class PaycrmBookingBatch(models.AbstractModel):
         Balanced, tax-free entries of our own: no chatter on their creation or
         posting (the event links to them) and no invoice line synchronisation
         (they are no invoices); the balance check still runs.
+
+        Money to or from a customer is an ``account.payment`` whose journal
+        entry is ours (created in the same batch): Odoo's payment-state logic
+        then reads a deposit plus a credit note, or a credit note settled by a
+        gateway refund, as *Paid*, not *Reversed*. Its liquidity line is on the
+        clearing journal's own account, so Odoo counts it as matched.
         """
-        moves = (
-            self.env["account.move"]
-            .with_context(
-                tracking_disable=True,
-                mail_create_nolog=True,
-                mail_notrack=True,
-                skip_invoice_sync=True,
+        quiet = {
+            "tracking_disable": True,
+            "mail_create_nolog": True,
+            "mail_notrack": True,
+            "skip_invoice_sync": True,
+        }
+        vals_list = [dict(vals) for vals in vals_list]
+        wanted = [
+            (index, vals.pop("paycrm_payment"))
+            for index, vals in enumerate(vals_list)
+            if "paycrm_payment" in vals
+        ]
+        payments = self.env["account.payment"]
+        if wanted:
+            payments = payments.with_context(**quiet).create(
+                [self._paycrm_payment_vals(pay_vals) for _index, pay_vals in wanted]
             )
-            .create(vals_list)
-        )
+            for (index, _pay_vals), payment in zip(wanted, payments, strict=True):
+                vals_list[index]["origin_payment_id"] = payment.id
+        moves = self.env["account.move"].with_context(**quiet).create(vals_list)
         moves._post(soft=False)
+        for (index, _pay_vals), payment in zip(wanted, payments, strict=True):
+            payment.move_id = moves[index]
         # Back to the caller's context: reconciling invoices keeps their
         # payment status tracking for humans.
         return moves.with_env(self.env)
+
+    def _paycrm_payment_vals(self, vals):
+        """Complete ``account.payment`` values for a gateway money movement."""
+        journal = self.env["account.journal"].browse(vals["journal_id"])
+        method = journal._get_available_payment_method_lines(vals["payment_type"])
+        return vals | {
+            "payment_method_line_id": method[:1].id,
+            "outstanding_account_id": journal.default_account_id.id,
+        }
 
     def _paycrm_book_plans(self, plans):
         """Book the payment plans of one batch and mark their events done."""

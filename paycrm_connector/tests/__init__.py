@@ -33,3 +33,4 @@ from . import test_gateway_connection
 from . import test_neutralize
 from . import test_security_company
 from . import test_tieout
+from . import test_payment_state
