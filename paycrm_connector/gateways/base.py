@@ -252,7 +252,14 @@ class NormalizedEvent:
     db: str = ""
     amount_minor: int = 0
     currency: str = ""
+    # The gateway's balance may settle in another currency than the customer
+    # paid in (a EUR charge on a USD Stripe account): then ``settle_currency``
+    # and ``settle_amount_minor`` are the gross in that currency, and
+    # ``fee_minor`` is always in the balance's currency (``settle_currency``
+    # when set, else ``currency``).
     fee_minor: int = 0
+    settle_currency: str = ""
+    settle_amount_minor: int = 0
     status: str = ""
     # How the customer paid (payments only, when the gateway says): the method
     # type ("card", "sepa_debit", "paypal"), the card brand and the ISO 3166
@@ -339,6 +346,12 @@ class GatewayAdapter:
     def enrich_event(self, event):
         """Complete ``event`` with what the payload lacks (fees, the payment's
         metadata) by asking the gateway; the default knows nothing more."""
+        return event
+
+    def settle_event(self, event):
+        """Complete a refund with what left the balance in the balance's own
+        currency (``settle_currency``); asked only when the payment it
+        refunds settled in another currency than it was charged in."""
         return event
 
     # Refunds and the tie-out.

@@ -17,7 +17,13 @@ from .base import (
     unreachable,
 )
 from .money import stripe_exponent
-from .stripe_events import _int, _ref, parse_stripe_event, payment_method_values
+from .stripe_events import (
+    _int,
+    _ref,
+    parse_stripe_event,
+    payment_method_values,
+    settlement_values,
+)
 
 STRIPE_API_BASE = "https://api.stripe.com"
 # What the SDK raises, instead of one of its own errors, when the server that
@@ -255,13 +261,26 @@ class StripeAdapter(GatewayAdapter):
         extra.update(metadata=metadata, charge=_ref(charge), fee_known=bool(txn))
         changes = {"payment_ref": pi_id, "extra": extra}
         if needs_payment and isinstance(txn, dict):
-            changes["fee_minor"] = int(txn.get("fee") or 0)
+            changes.update(
+                settlement_values(txn, {"currency": charge.get("currency")})
+            )
         if not event.payment_method and isinstance(charge, dict):
             changes.update(payment_method_values(charge.get("payment_method_details")))
         if event.invoice_id is None and metadata.get("paycrm_invoice_id"):
             changes["invoice_id"] = _int(metadata["paycrm_invoice_id"])
             changes["db"] = metadata.get("paycrm_db", "")
         return event.__class__(**{**event.__dict__, **changes})
+
+    def settle_event(self, event):
+        """A refund settles at its own day's rate: its balance transaction
+        says what left the balance (webhooks carry only the id)."""
+        txn_id = event.extra.get("balance_transaction")
+        if event.settle_currency or not txn_id:
+            return event
+        txn = self._call(self.client.v1.balance_transactions.retrieve, txn_id)
+        values = settlement_values(txn.to_dict(), {"currency": event.currency})
+        values.pop("fee_minor")
+        return event.__class__(**{**event.__dict__, **values}) if values else event
 
     def refund(
         self, payment_ref, amount_minor, idempotency_key, metadata=None, currency=None

@@ -52,7 +52,7 @@ def _payment_fields(obj, event_type):
         "status": obj.get("status") or "",
     }
     if isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict):
-        fields["fee_minor"] = int(charge["balance_transaction"].get("fee") or 0)
+        fields.update(settlement_values(charge["balance_transaction"], obj))
     if isinstance(charge, dict):
         fields.update(payment_method_values(charge.get("payment_method_details")))
     else:
@@ -62,34 +62,50 @@ def _payment_fields(obj, event_type):
     return fields, dict(obj.get("metadata") or {})
 
 
+def settlement_values(txn, fields):
+    """Fee, and the gross in the balance's currency when it is not the
+    charge's, from a Stripe balance transaction."""
+    values = {"fee_minor": int(txn.get("fee") or 0)}
+    currency = str(txn.get("currency") or "").upper()
+    charged = str(fields.get("currency") or "").upper()
+    if currency and charged and currency != charged:
+        values["settle_currency"] = currency
+        values["settle_amount_minor"] = abs(int(txn.get("amount") or 0))
+    return values
+
+
 def _refund_fields(obj):
     if obj.get("object") == "charge":
         # charge.refunded: the refunds listed on the charge (when Stripe sent
         # them) are booked one by one; otherwise the refund.* events book them.
         refunds = (obj.get("refunds") or {}).get("data") or []
         latest = refunds[0] if refunds else {}
-        return {
-            "object_ref": latest.get("id", ""),
-            "payment_ref": _ref(obj.get("payment_intent")),
-            "amount_minor": int(latest.get("amount") or 0),
-            "status": latest.get("status", ""),
+        obj = {
+            **latest,
             "charge": obj.get("id", ""),
+            "payment_intent": obj.get("payment_intent"),
         }
-    return {
+    fields = {
         "object_ref": obj.get("id", ""),
         "payment_ref": _ref(obj.get("payment_intent")),
         "amount_minor": int(obj.get("amount") or 0),
         "status": obj.get("status", ""),
         "charge": _ref(obj.get("charge")),
+        "balance_transaction": _ref(obj.get("balance_transaction")),
     }
+    if isinstance(obj.get("balance_transaction"), dict):
+        fields.update(settlement_values(obj["balance_transaction"], obj))
+        fields.pop("fee_minor")  # a refund's fee is the gateway's, not ours
+    return fields
 
 
-def _dispute_fee(obj, sign):
-    """Fee of the dispute's last balance transaction moving money ``sign`` way."""
+def _dispute_money(obj, sign, values):
+    """Fee (and settlement) of the dispute's last balance transaction moving
+    money ``sign`` way."""
     for txn in reversed(obj.get("balance_transactions") or []):
         if isinstance(txn, dict) and (txn.get("amount") or 0) * sign > 0:
-            return int(txn.get("fee") or 0)
-    return 0
+            return settlement_values(txn, values)
+    return {"fee_minor": 0}
 
 
 def parse_stripe_event(event, kinds):
@@ -117,6 +133,7 @@ def parse_stripe_event(event, kinds):
     elif kind in ("refund_succeeded", "refund_failed"):
         fields = _refund_fields(obj)
         extra["charge"] = fields.pop("charge")
+        extra["balance_transaction"] = fields.pop("balance_transaction")
         values.update(fields)
         if kind == "refund_succeeded" and values["status"] != "succeeded":
             # Pending refunds are booked by the refund.updated that succeeds.
@@ -129,17 +146,17 @@ def parse_stripe_event(event, kinds):
         values["status"] = obj.get("status", "")
         extra["charge"] = _ref(obj.get("charge"))
         if kind == "dispute_funds_withdrawn":
-            values["fee_minor"] = _dispute_fee(obj, -1)
+            values.update(_dispute_money(obj, -1, values))
             extra["withdraw"] = True
         elif kind == "dispute_closed" and values["status"] == "lost":
             # A lost dispute's funds have left the balance: whichever of this
             # and funds_withdrawn is processed first books the withdrawal, once
             # (one booking key per dispute), so any delivery order books it.
-            values["fee_minor"] = _dispute_fee(obj, -1)
+            values.update(_dispute_money(obj, -1, values))
             extra["withdraw"] = True
         elif kind == "dispute_funds_reinstated":
             # Negative when the gateway gives its dispute fee back.
-            values["fee_minor"] = _dispute_fee(obj, 1)
+            values.update(_dispute_money(obj, 1, values))
             extra["reinstate"] = True
     elif kind.startswith("payout_"):
         values["status"] = obj.get("status", "")

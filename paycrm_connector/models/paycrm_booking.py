@@ -98,6 +98,48 @@ class PaycrmBooking(models.AbstractModel):
         value = norm.amount_minor if minor is None else minor
         return currency.round(float(money.from_minor(value, exponent)))
 
+    def _paycrm_settlement(self, norm, currency, adapter, amount, payment=None):
+        """What moved on the gateway's balance, in the balance's currency.
+
+        Returns ``(balance currency, gross, fee, fee in currency)``: the
+        gateway's figures when it settles in another currency than
+        ``currency`` (its fee is always in the balance's currency), else
+        ``amount`` itself. A refund or dispute the gateway reports no
+        settlement for takes the rate its ``payment`` (a booked event)
+        settled at.
+        """
+        settle, gross = currency, amount
+        if norm.settle_currency and norm.settle_currency != currency.name:
+            settle = (
+                self.env["res.currency"]
+                .with_context(active_test=False)
+                .search([("name", "=", norm.settle_currency)], limit=1)
+            )
+            if not settle:
+                raise PayloadError(
+                    "currency",
+                    _lt(
+                        "names an unknown currency (%(code)s)",
+                        code=norm.settle_currency,
+                    ),
+                )
+            gross = self._paycrm_amount(norm, settle, adapter, norm.settle_amount_minor)
+        elif payment and payment._paycrm_settles_apart() and payment.amount:
+            settle = payment.settle_currency_id
+            gross = settle.round(amount * payment.settle_amount / payment.amount)
+        fee = self._paycrm_amount(norm, settle, adapter, norm.fee_minor)
+        fee_here = fee
+        if settle != currency:
+            fee_here = currency.round(fee * amount / gross) if gross else 0.0
+        return settle, gross, fee, fee_here
+
+    def _paycrm_settle_vals(self, settle, gross, fee):
+        return {
+            "settle_currency_id": settle.id,
+            "settle_amount": gross,
+            "settle_fee": fee,
+        }
+
     def _paycrm_unmatched(self, message):
         return "unmatched", {"last_error": message}
 
@@ -232,25 +274,27 @@ class PaycrmBooking(models.AbstractModel):
                 )
             }
         currency = invoice.currency_id
-        fee = self._paycrm_amount(norm, currency, adapter, norm.fee_minor)
+        settle, gross, fee, fee_here = self._paycrm_settlement(
+            norm, currency, adapter, amount
+        )
         clearing = self._paycrm_clearing(event)
         receivable = self._paycrm_receivable(invoice)[:1].account_id
-        lines = [(clearing, amount, None), (receivable, -amount, None)]
-        if currency.compare_amounts(fee, 0) > 0:
+        lines = [(clearing, gross, None, settle), (receivable, -amount, None)]
+        if settle.compare_amounts(fee, 0) > 0:
             lines += [
-                (event.gateway_id.fee_account_id, fee, None),
-                (clearing, -fee, None),
+                (event.gateway_id.fee_account_id, fee, None, settle),
+                (clearing, -fee, None, settle),
             ]
         plan = {
             "event": event,
             "invoice": invoice,
             "amount": amount,
-            "fee": fee,
+            "fee": fee_here,
             "key": key,
             "ref": norm.payment_ref or norm.object_ref,
             "session_ref": norm.session_ref,
             "residual": invoice.amount_residual,
-            "vals": vals,
+            "vals": vals | self._paycrm_settle_vals(settle, gross, fee),
             "move_vals": self.env["paycrm.booking.batch"]._paycrm_move_vals(
                 event,
                 f"{event.gateway_id.name} {norm.payment_ref or norm.object_ref}",
@@ -329,12 +373,20 @@ class PaycrmBooking(models.AbstractModel):
             }
         currency = invoice.currency_id
         amount = self._paycrm_amount(norm, currency, adapter)
+        if payment._paycrm_settles_apart():
+            norm = adapter.settle_event(norm)
+        settle, gross, _fee, _fee_here = self._paycrm_settlement(
+            norm, currency, adapter, amount, payment
+        )
         receivable = self._paycrm_receivable(invoice)[:1].account_id
         partner = invoice.commercial_partner_id
         move = self._paycrm_post(
             event,
             _("Refund %(ref)s", ref=norm.object_ref),
-            [(receivable, amount, None), (self._paycrm_clearing(event), -amount, None)],
+            [
+                (receivable, amount, None),
+                (self._paycrm_clearing(event), -gross, None, settle),
+            ],
             currency,
             partner,
         )
@@ -360,7 +412,12 @@ class PaycrmBooking(models.AbstractModel):
                 ),
             )
         invoice.paycrm_amount_received -= amount
-        return "done", vals | {"move_id": move.id, "booking_key": key, "amount": amount}
+        return "done", vals | {
+            "move_id": move.id,
+            "booking_key": key,
+            "amount": amount,
+            **self._paycrm_settle_vals(settle, gross, 0.0),
+        }
 
     def _paycrm_book_refund_failed(self, event, norm, adapter):
         booked = self.env["paycrm.event"].search(

@@ -14,19 +14,45 @@ class PaycrmBookingBatch(models.AbstractModel):
     def _paycrm_move_vals(self, event, ref, lines, currency, partner=None):
         """Values of one entry in the gateway's clearing journal.
 
-        ``lines``: ``(account, amount in currency, partner?)``, debit positive.
-        An entry that moves money to or from the customer's receivable is the
-        journal entry of an ``account.payment`` (see ``_paycrm_create_moves``).
+        ``lines``: ``(account, amount, partner?[, line currency])``, debit
+        positive, the amount in the line's currency (``currency`` unless
+        given). An entry that moves money to or from the customer's
+        receivable is the journal entry of an ``account.payment`` (see
+        ``_paycrm_create_moves``).
+
+        When the gateway's balance settles in another currency than the
+        invoice's, the clearing lines are in the balance's currency and the
+        receivable in the invoice's: both carry the same company-currency
+        value (the one the gateway really moved), so reconciling with the
+        invoice books Odoo's exchange difference.
         """
         company = event.company_id
         date = fields.Date.context_today(self)
+        rows = []
+        for account, amount, line_partner, *rest in lines:
+            line_currency = rest[0] if rest else currency
+            balance = line_currency._convert(
+                amount, company.currency_id, company, date
+            )
+            rows.append([account, amount, line_partner, line_currency, balance])
+        if len({row[3] for row in rows}) > 1:
+            # A line in a foreign currency takes what rounding and rates
+            # leave: the receivable, unless it is in the company's currency.
+            receivable = next(
+                row for row in rows if row[0].account_type == "asset_receivable"
+            )
+            absorbing = (
+                receivable
+                if receivable[3] != company.currency_id
+                else next(row for row in rows if row[3] != company.currency_id)
+            )
+            absorbing[4] -= sum(row[4] for row in rows)
         line_vals = []
         receivable, receivable_account = 0.0, None
-        for account, amount, line_partner in lines:
+        for account, amount, line_partner, line_currency, balance in rows:
             if account.account_type == "asset_receivable":
                 receivable += amount
                 receivable_account = account
-            balance = currency._convert(amount, company.currency_id, company, date)
             line_vals.append(
                 fields.Command.create(
                     {
@@ -35,9 +61,9 @@ class PaycrmBookingBatch(models.AbstractModel):
                         "partner_id": (
                             line_partner or partner or self.env["res.partner"]
                         ).id,
-                        "currency_id": currency.id,
+                        "currency_id": line_currency.id,
                         "amount_currency": amount,
-                        "balance": balance,
+                        "balance": company.currency_id.round(balance),
                     }
                 )
             )

@@ -86,14 +86,16 @@ class PaycrmBooking(models.AbstractModel):
             return {}
         currency = invoice.currency_id
         amount = self._paycrm_amount(norm, currency, adapter)
-        fee = self._paycrm_amount(norm, currency, adapter, norm.fee_minor)
+        settle, gross, fee, fee_here = self._paycrm_settlement(
+            norm, currency, adapter, amount, payment
+        )
         receivable = self._paycrm_receivable(invoice)[:1].account_id
         clearing = self._paycrm_clearing(event)
-        lines = [(receivable, amount, None), (clearing, -amount, None)]
-        if currency.compare_amounts(fee, 0) > 0:
+        lines = [(receivable, amount, None), (clearing, -gross, None, settle)]
+        if settle.compare_amounts(fee, 0) > 0:
             lines += [
-                (event.gateway_id.fee_account_id, fee, None),
-                (clearing, -fee, None),
+                (event.gateway_id.fee_account_id, fee, None, settle),
+                (clearing, -fee, None, settle),
             ]
         move = self._paycrm_post(
             event,
@@ -102,7 +104,7 @@ class PaycrmBooking(models.AbstractModel):
             currency,
             invoice.commercial_partner_id,
         )
-        invoice.paycrm_fee_amount += fee
+        invoice.paycrm_fee_amount += fee_here
         self._paycrm_reopen_invoice(invoice, payment.move_id, move)
         invoice._message_log(
             body=_(
@@ -116,7 +118,8 @@ class PaycrmBooking(models.AbstractModel):
             "move_id": move.id,
             "booking_key": key,
             "amount": amount,
-            "fee_amount": fee,
+            "fee_amount": fee_here,
+            **self._paycrm_settle_vals(settle, gross, fee),
         }
 
     def _paycrm_dispute_reinstate(self, event, norm, adapter, invoice):
@@ -140,14 +143,17 @@ class PaycrmBooking(models.AbstractModel):
         currency = invoice.currency_id
         amount = withdrawn.amount
         # A negative fee: the gateway gave its dispute fee back.
-        fee_back = -self._paycrm_amount(norm, currency, adapter, norm.fee_minor)
+        settle, gross, fee, fee_here = self._paycrm_settlement(
+            norm, currency, adapter, amount, withdrawn
+        )
+        fee_back, fee_back_here = -fee, -fee_here
         receivable = self._paycrm_receivable(invoice)[:1].account_id
         clearing = self._paycrm_clearing(event)
-        lines = [(clearing, amount, None), (receivable, -amount, None)]
-        if currency.compare_amounts(fee_back, 0) > 0:
+        lines = [(clearing, gross, None, settle), (receivable, -amount, None)]
+        if settle.compare_amounts(fee_back, 0) > 0:
             lines += [
-                (clearing, fee_back, None),
-                (event.gateway_id.fee_account_id, -fee_back, None),
+                (clearing, fee_back, None, settle),
+                (event.gateway_id.fee_account_id, -fee_back, None, settle),
             ]
         move = self._paycrm_post(
             event,
@@ -164,15 +170,16 @@ class PaycrmBooking(models.AbstractModel):
             + self._paycrm_receivable(invoice)
             + self._paycrm_receivable(withdrawn.move_id)
         ).filtered(lambda line: not line.reconciled).reconcile()
-        if currency.compare_amounts(fee_back, 0) > 0:
-            invoice.paycrm_fee_amount -= fee_back
+        if settle.compare_amounts(fee_back, 0) > 0:
+            invoice.paycrm_fee_amount -= fee_back_here
         # The fee given back is a negative fee: net = amount - fee, as the
         # gateway's balance transaction reports it (the Tie-out compares).
         return {
             "move_id": move.id,
             "booking_key": key,
             "amount": amount,
-            "fee_amount": -max(fee_back, 0.0),
+            "fee_amount": -max(fee_back_here, 0.0),
+            **self._paycrm_settle_vals(settle, gross, -max(fee_back, 0.0)),
         }
 
     def _paycrm_reopen_invoice(self, invoice, payment_move, withdrawal):

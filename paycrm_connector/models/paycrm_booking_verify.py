@@ -37,4 +37,4 @@ class PaycrmBooking(models.AbstractModel):
             invoice.commercial_partner_id,
         )
         invoice.paycrm_fee_amount -= fee
-        return state, vals | {"fee_amount": -fee}
+        return state, vals | {"fee_amount": -fee, "settle_fee": -fee}

@@ -76,7 +76,24 @@ class PaycrmEvent(models.Model):
     )
     currency_id = fields.Many2one("res.currency", readonly=True)
     amount = fields.Monetary(readonly=True)
-    fee_amount = fields.Monetary(readonly=True)
+    fee_amount = fields.Monetary(
+        readonly=True, help="The gateway's fee, in the invoice's currency."
+    )
+    # What moved on the gateway's balance, in the balance's own currency (a
+    # EUR payment on a USD account settles in USD): what the Tie-out compares.
+    settle_currency_id = fields.Many2one(
+        "res.currency", string="Balance Currency", readonly=True
+    )
+    settle_amount = fields.Monetary(
+        string="Gross in Balance Currency",
+        currency_field="settle_currency_id",
+        readonly=True,
+    )
+    settle_fee = fields.Monetary(
+        string="Fee in Balance Currency",
+        currency_field="settle_currency_id",
+        readonly=True,
+    )
     # How the customer paid, when the gateway says (payments only).
     payment_method = fields.Char(
         readonly=True, help="As the gateway names it: card, sepa_debit, paypal..."
@@ -91,6 +108,23 @@ class PaycrmEvent(models.Model):
             "This gateway event is already stored.",
         ),
     ]
+
+    def _paycrm_settles_apart(self):
+        """Whether this booked money settled in another currency than the
+        invoice's."""
+        self.ensure_one()
+        return bool(self.settle_currency_id) and (
+            self.settle_currency_id != self.currency_id
+        )
+
+    def _paycrm_settled(self):
+        """``(balance currency, gross, fee)`` this booking moved on the
+        gateway's balance (events booked before balance currencies were
+        recorded settled in the invoice's currency)."""
+        self.ensure_one()
+        if self.settle_currency_id:
+            return self.settle_currency_id, self.settle_amount, self.settle_fee
+        return self.currency_id, self.amount, self.fee_amount
 
     def init(self):
         # One booking per gateway object (payment, refund, dispute step,

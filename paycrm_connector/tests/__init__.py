@@ -34,3 +34,4 @@ from . import test_neutralize
 from . import test_security_company
 from . import test_tieout
 from . import test_payment_state
+from . import test_settlement_currency

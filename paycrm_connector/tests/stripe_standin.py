@@ -142,6 +142,11 @@ class StripeStandin(HttpStandin):
         self.idempotent_replays = 0
         self.objects = {kind: {} for kind in RESOURCES}
         self.balance = fixture("balance")  # mutate it to change GET /v1/balance
+        # The account's settlement currency (lower case) and today's rates
+        # into it (``{"eur": 0.55}``: 1 EUR settles as 0.55 of it); ``None``:
+        # every charge settles in its own currency.
+        self.settlement = None
+        self.fx_rates = {}
         self._idempotency = {}
         self._counters = {}
         self._routes = [
@@ -396,6 +401,13 @@ class StripeStandin(HttpStandin):
 
     def _balance_transaction(self, common, source, type_, with_fee=False):
         amount, currency = common["amount"], common["currency"]
+        more = {}
+        if self.settlement and currency != self.settlement:
+            # Stripe converts at the day's rate into the settlement currency;
+            # amount, fee and net are then all in that currency.
+            rate = self.fx_rates[currency]
+            amount, currency = round(amount * rate), self.settlement
+            more["exchange_rate"] = rate
         # Stripe's standard card pricing: 2.9% (rounded half up) + 30 minor units.
         fee = (abs(amount) * 29 + 500) // 1000 + 30 if with_fee else 0
         details = [
@@ -419,6 +431,7 @@ class StripeStandin(HttpStandin):
                 "type": type_,
                 "reporting_category": type_,
                 "status": "available",
+                **more,
             },
         )
 

@@ -87,14 +87,14 @@ class WebhookCommon(PaycrmCommon):
     def _stripe_event(self, event_type, obj, event_id=None):
         return make_event(event_type, obj, event_id=event_id)
 
-    def _stripe_paid_session(self, invoice, amount):
+    def _stripe_paid_session(self, invoice, amount, currency="usd"):
         """A Checkout Session of ``invoice`` paid on the Stripe stand-in."""
         meta = self._meta(invoice)
         session = self.standin.put(
             "checkout.session",
             {
                 "amount_total": amount,
-                "currency": "usd",
+                "currency": currency,
                 "status": "open",
                 "payment_status": "unpaid",
                 "metadata": meta,

@@ -14,13 +14,24 @@ class PaycrmTieout(models.TransientModel):
 
     gateway_id = fields.Many2one("paycrm.gateway", required=True, readonly=True)
     company_id = fields.Many2one(related="gateway_id.company_id")
-    currency_id = fields.Many2one(related="gateway_id.currency_id")
+    currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_currency_id",
+        help="The currency the gateway's balance settles in: the clearing "
+        "journal's own currency, else the company's.",
+    )
     clearing_balance = fields.Monetary(readonly=True)
     gateway_balance = fields.Monetary(readonly=True)
     gateway_known = fields.Boolean(readonly=True)
     difference = fields.Monetary(compute="_compute_difference")
     message = fields.Char(readonly=True)
     line_ids = fields.One2many("paycrm.tieout.line", "tieout_id", readonly=True)
+
+    @api.depends("gateway_id")
+    def _compute_currency_id(self):
+        for wizard in self:
+            journal = wizard.gateway_id.journal_id
+            wizard.currency_id = journal.currency_id or wizard.company_id.currency_id
 
     @api.depends("clearing_balance", "gateway_balance", "gateway_known")
     def _compute_difference(self):
@@ -32,39 +43,72 @@ class PaycrmTieout(models.TransientModel):
             )
 
     def _paycrm_compute_lines(self):
+        """Each currency the gateway's balance holds, compared apart: the
+        clearing account's amounts in that currency against the gateway's
+        balance in it, and its movements one by one."""
         self.ensure_one()
         # The gateway is asked with its secret key, read as superuser.
         self._paycrm_guard()
         gateway = self.gateway_id
-        currency = self.currency_id
-        account = gateway.journal_id.default_account_id
-        lines = self.env["account.move.line"]._read_group(
-            [("account_id", "=", account.id), ("parent_state", "=", "posted")],
-            aggregates=["balance:sum"],
+        main = self.currency_id
+        clearing = self._paycrm_clearing_by_currency()
+        settled = self.env["paycrm.event"]._read_group(
+            [("gateway_id", "=", gateway.id), ("settle_currency_id", "!=", False)],
+            groupby=["settle_currency_id"],
         )
-        self.clearing_balance = lines[0][0] or 0.0
+        currencies = main | self.env["res.currency"].browse(
+            [cur.id for cur in clearing] + [cur.id for (cur,) in settled]
+        )
+        self.clearing_balance = clearing.get(main, 0.0)
         adapter = gateway._paycrm_adapter()
-        exponent = adapter.currency_exponent(currency.name, currency.decimal_places)
-        try:
-            balance = adapter.balance(currency.name)
-            since = self._paycrm_last_payout()
-            txns = adapter.balance_transactions(currency.name, since=since)
-        except GatewayError as exc:
-            self.message = _("Gateway unreachable: %(error)s", error=exc)
-            return
-        if balance is None:
-            self.message = _("This gateway does not report a balance.")
-            return
+        rows = []
+        index = self._paycrm_booking_index()
+        for currency in currencies:
+            exponent = adapter.currency_exponent(currency.name, currency.decimal_places)
+            try:
+                balance = adapter.balance(currency.name)
+                since = self._paycrm_last_payout()
+                txns = adapter.balance_transactions(currency.name, since=since)
+            except GatewayError as exc:
+                self.message = _("Gateway unreachable: %(error)s", error=exc)
+                return
+            if balance is None:
+                self.message = _("This gateway does not report a balance.")
+                return
+            gateway_balance = float(money.from_minor(balance, exponent))
+            if currency == main:
+                self.gateway_balance = gateway_balance
+            elif currency.compare_amounts(
+                gateway_balance, clearing.get(currency, 0.0)
+            ):
+                rows.append(
+                    {
+                        "reference": _("Balance"),
+                        "kind": "balance",
+                        "currency_id": currency.id,
+                        "gateway_amount": gateway_balance,
+                        "booked_amount": clearing.get(currency, 0.0),
+                        "note": _("Balance in %(cur)s differs", cur=currency.name),
+                    }
+                )
+            rows += self._paycrm_diff(txns, exponent, currency, index)
         self.gateway_known = True
-        self.gateway_balance = float(money.from_minor(balance, exponent))
-        self.line_ids = [
-            fields.Command.create(vals) for vals in self._paycrm_diff(txns, exponent)
-        ]
+        self.line_ids = [fields.Command.create(vals) for vals in rows]
         self.message = (
             _("Ties out.")
-            if not currency.compare_amounts(self.difference, 0)
+            if not rows and not main.compare_amounts(self.difference, 0)
             else _("Differences found: see the lines below.")
         )
+
+    def _paycrm_clearing_by_currency(self):
+        """``{currency: amount}`` the clearing account holds, per currency."""
+        account = self.gateway_id.journal_id.default_account_id
+        groups = self.env["account.move.line"]._read_group(
+            [("account_id", "=", account.id), ("parent_state", "=", "posted")],
+            groupby=["currency_id"],
+            aggregates=["amount_currency:sum"],
+        )
+        return {currency: total for currency, total in groups}
 
     def _paycrm_last_payout(self):
         payout = self.env["paycrm.event"].search(
@@ -107,11 +151,9 @@ class PaycrmTieout(models.TransientModel):
                     index.setdefault((what, key), event)
         return index
 
-    def _paycrm_diff(self, txns, exponent):
-        """The gateway's movements the books lack or book differently; an empty
-        list when everything ties."""
-        index = self._paycrm_booking_index()
-        currency = self.currency_id
+    def _paycrm_diff(self, txns, exponent, currency, index):
+        """The gateway's movements in ``currency`` the books lack or book
+        differently; an empty list when everything ties."""
         rows = []
         for txn in txns:
             net = float(money.from_minor(txn.get("net") or 0, exponent))
@@ -129,18 +171,23 @@ class PaycrmTieout(models.TransientModel):
                     {
                         "reference": source or txn.get("id"),
                         "kind": txn.get("type"),
+                        "currency_id": currency.id,
                         "gateway_amount": net,
                         "note": _("Not booked"),
                     }
                 )
                 continue
             sign = -1 if net < 0 else 1
-            booked_net = sign * (event.amount - sign * event.fee_amount)
-            if currency.compare_amounts(booked_net, net):
+            settled_in, gross, fee = event._paycrm_settled()
+            booked_net = sign * (gross - sign * fee)
+            if settled_in != currency or currency.compare_amounts(
+                booked_net, net
+            ):
                 rows.append(
                     {
                         "reference": source,
                         "kind": txn.get("type"),
+                        "currency_id": currency.id,
                         "gateway_amount": net,
                         "booked_amount": booked_net,
                         "event_id": event.id,

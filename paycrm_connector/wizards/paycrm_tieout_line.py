@@ -8,7 +8,7 @@ class PaycrmTieoutLine(models.TransientModel):
 
     tieout_id = fields.Many2one("paycrm.tieout", required=True, ondelete="cascade")
     company_id = fields.Many2one(related="tieout_id.company_id")
-    currency_id = fields.Many2one(related="tieout_id.currency_id")
+    currency_id = fields.Many2one("res.currency")
     reference = fields.Char()
     kind = fields.Char()
     gateway_amount = fields.Monetary()
