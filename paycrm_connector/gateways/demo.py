@@ -139,6 +139,9 @@ class DemoAdapter(GatewayAdapter):
             amount_minor=int(obj.get("amount") or 0),
             currency=(obj.get("currency") or "").upper(),
             fee_minor=int(obj.get("fee") or 0),
+            # A demo account may settle in another currency, like Stripe's.
+            settle_currency=(obj.get("settle_currency") or "").upper(),
+            settle_amount_minor=int(obj.get("settle_amount") or 0),
             status=status,
             extra=extra,
             **payment_method_values(obj.get("payment_method_details")),
