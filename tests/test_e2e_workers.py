@@ -111,6 +111,12 @@ def _remove_data(data):
         if journal:
             moves |= env["account.move"].search([("journal_id", "=", journal.id)])
         moves.line_ids.remove_move_reconcile()
+        # Gateway payments go with their entries (a payment never outlives
+        # its entry).
+        payments = env["account.payment"].search([("move_id", "in", moves.ids)])
+        payments.action_draft()
+        payments.unlink()
+        moves = moves.exists()
         moves.filtered(lambda m: m.state == "posted").button_draft()
         moves.with_context(force_delete=True).unlink()
         env["paycrm.event"].search([("gateway_id", "=", gateway.id)]).unlink()

@@ -200,12 +200,17 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
     @http.route(
         f"{PAY_ROUTE}/done", type="http", auth="public", methods=["GET"], sitemap=False
     )
-    def paycrm_pay_done(self, invoice_id, access_token, token=None, **kwargs):
+    def paycrm_pay_done(
+        self, invoice_id, access_token, token=None, session_id=None, **kwargs
+    ):
         move = self._paycrm_invoice(invoice_id, access_token)
-        if token and move.paycrm_link_state != "paid":
+        ref = token or session_id
+        if isinstance(ref, str) and move.paycrm_link_state != "paid":
             # PayPal sends the payer back with ?token=<order id>&PayerID=...:
-            # the money is taken now (capture), on an order of this invoice only.
-            return self._paycrm_finish_return(move, token)
+            # the money is taken now (capture), on an order of this invoice
+            # only. Stripe with ?session_id=<checkout session>: its money is
+            # taken, and now known to be in flight.
+            return self._paycrm_finish_return(move, ref)
         if move.paycrm_link_state == "paid":
             return self._paycrm_paid_page(move)
         return self._paycrm_confirming_page(move)

@@ -260,6 +260,14 @@ class NormalizedEvent:
     fee_minor: int = 0
     settle_currency: str = ""
     settle_amount_minor: int = 0
+    # What a dispute-like event does to the money (see const.MONEY_MOVES):
+    # "out" the gateway took it back, "back" it returns what an "out" of the
+    # same ``money_ref`` took (which is booked first), "release" it returns
+    # it only if an "out" was booked (a PayPal dispute won after a hold or
+    # a reversal). ``money_ref``: the gateway object that money belongs to,
+    # ``object_ref`` unless the adapter says otherwise.
+    money: str = ""
+    money_ref: str = ""
     status: str = ""
     # How the customer paid (payments only, when the gateway says): the method
     # type ("card", "sepa_debit", "paypal"), the card brand and the ISO 3166

@@ -119,12 +119,13 @@ class DemoAdapter(GatewayAdapter):
         status = obj.get("status", "")
         payment_ref = obj.get("payment", "") if obj.get("object") != "payment" else ""
         extra = {"metadata": meta}
+        money = ""
         if kind == "dispute_opened":
             # The demo gateway takes the money back when a dispute opens, and
             # returns it when the merchant wins.
-            extra["withdraw"] = True
+            money = "out"
         elif kind == "dispute_closed" and status == "won":
-            extra["reinstate"] = True
+            money = "back"
         return NormalizedEvent(
             external_id=envelope.external_id,
             event_type=envelope.event_type,
@@ -143,6 +144,7 @@ class DemoAdapter(GatewayAdapter):
             settle_currency=(obj.get("settle_currency") or "").upper(),
             settle_amount_minor=int(obj.get("settle_amount") or 0),
             status=status,
+            money=money,
             extra=extra,
             **payment_method_values(obj.get("payment_method_details")),
         )

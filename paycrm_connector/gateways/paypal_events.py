@@ -55,9 +55,11 @@ def parse_event(event, live=False):
         values = refund_values(resource)
         if event_type == "PAYMENT.CAPTURE.REVERSED":
             # A chargeback or funding reversal: PayPal took the money back.
-            # Booked as a dispute withdrawal (its refund object is final).
+            # Booked as a dispute withdrawal of the capture (its refund object
+            # is final): a lost dispute of the same capture books no second.
             values["status"] = "reversed"
-            values["extra"]["withdraw"] = True
+            values["money"] = "out"
+            values["money_ref"] = values["payment_ref"]
     else:
         values = capture_values(resource)
     return NormalizedEvent(
@@ -206,6 +208,19 @@ def dispute_values(resource):
     if status == "RESOLVED":
         status = const.PAYPAL_DISPUTE_OUTCOMES.get(outcome, "closed")
     refunded = (resource.get("dispute_outcome") or {}).get("amount_refunded")
+    money = {}
+    if status == "lost":
+        # The buyer got the money back: out of the balance, once per capture
+        # (a reversal of the same capture may have booked it already).
+        money = {"money": "out", "money_ref": txn.get("seller_transaction_id") or ""}
+        if refunded:
+            amount = money_minor(refunded)[0]
+    elif status == "won":
+        # A hold or reversal ends: back only if it was booked as taken.
+        money = {
+            "money": "release",
+            "money_ref": txn.get("seller_transaction_id") or "",
+        }
     return {
         "object_ref": resource.get("dispute_id") or "",
         "payment_ref": txn.get("seller_transaction_id") or "",
@@ -218,5 +233,6 @@ def dispute_values(resource):
             "outcome": outcome,
             "amount_refunded_minor": money_minor(refunded)[0],
         },
+        **money,
         **_meta_values(txn.get("custom")),
     }

@@ -161,7 +161,11 @@ class StripeAdapter(GatewayAdapter):
             "client_reference_id": str(request.invoice_id),
             "metadata": metadata,
             "payment_intent_data": {"metadata": metadata},
-            "success_url": request.success_url,
+            # Stripe fills in the session's id: the return tells which
+            # payment is in flight before its webhook is booked.
+            "success_url": request.success_url
+            + ("&" if "?" in request.success_url else "?")
+            + "session_id={CHECKOUT_SESSION_ID}",
             "cancel_url": request.cancel_url,
             "expires_at": self.clamp_expiry(request.expires_at),
         }
@@ -183,6 +187,24 @@ class StripeAdapter(GatewayAdapter):
             currency=(session.currency or request.currency).upper(),
             expires_at=session.expires_at,
             status=session.status or "open",
+        )
+
+    def complete_checkout(self, session_id, idempotency_key):
+        """Stripe's hosted page took the money itself: on return, only ask
+        what became of the session, so money in flight is known at once
+        (``complete``: paid; ``pending``: a delayed method is processing)."""
+        session = self._call(self.client.v1.checkout.sessions.retrieve, session_id)
+        status = session.status or "open"
+        if status == "complete":
+            status = "complete" if session.payment_status == "paid" else "pending"
+        return CheckoutSession(
+            session_id=session.id,
+            url=session.url or "",
+            amount_minor=session.amount_total or 0,
+            currency=(session.currency or "").upper(),
+            expires_at=session.expires_at or 0,
+            payment_ref=_ref(session.payment_intent),
+            status=status,
         )
 
     @staticmethod

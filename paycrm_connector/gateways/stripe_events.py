@@ -147,17 +147,17 @@ def parse_stripe_event(event, kinds):
         extra["charge"] = _ref(obj.get("charge"))
         if kind == "dispute_funds_withdrawn":
             values.update(_dispute_money(obj, -1, values))
-            extra["withdraw"] = True
+            values["money"] = "out"
         elif kind == "dispute_closed" and values["status"] == "lost":
             # A lost dispute's funds have left the balance: whichever of this
             # and funds_withdrawn is processed first books the withdrawal, once
             # (one booking key per dispute), so any delivery order books it.
             values.update(_dispute_money(obj, -1, values))
-            extra["withdraw"] = True
+            values["money"] = "out"
         elif kind == "dispute_funds_reinstated":
             # Negative when the gateway gives its dispute fee back.
             values.update(_dispute_money(obj, 1, values))
-            extra["reinstate"] = True
+            values["money"] = "back"
     elif kind.startswith("payout_"):
         values["status"] = obj.get("status", "")
     extra["metadata"] = meta

@@ -62,6 +62,11 @@ class PaycrmBooking(models.AbstractModel):
         if not handler:
             # Failed, pending or canceled payments and expired sessions move
             # no money: keep the record, linked to its invoice when known.
+            if norm.kind in ("payment_failed", "payment_canceled") and norm.session_ref:
+                # The money once in flight never came: the link asks again.
+                self.env["paycrm.link"]._paycrm_mark_failed(
+                    norm.session_ref, event.gateway_id
+                )
             invoice = self._paycrm_find_invoice(event, norm)
             return "done", vals | {"invoice_id": invoice.id or False}
         state, more = getattr(self, handler)(event, norm, adapter)

@@ -88,7 +88,6 @@ class PaycrmBookingBatch(models.AbstractModel):
                 "journal_id": event.gateway_id.journal_id.id,
                 "date": date,
                 "memo": ref,
-                "state": "paid",
             }
         return vals
 
@@ -127,7 +126,9 @@ class PaycrmBookingBatch(models.AbstractModel):
         moves = self.env["account.move"].with_context(**quiet).create(vals_list)
         moves._post(soft=False)
         for (index, _pay_vals), payment in zip(wanted, payments, strict=True):
-            payment.move_id = moves[index]
+            # Created as drafts: a confirmed payment needs its entry (Odoo's
+            # constraint), which exists only now.
+            payment.write({"move_id": moves[index].id, "state": "paid"})
         # Back to the caller's context: reconciling invoices keeps their
         # payment status tracking for humans.
         return moves.with_env(self.env)

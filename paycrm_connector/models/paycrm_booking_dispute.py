@@ -21,9 +21,9 @@ class PaycrmBooking(models.AbstractModel):
             "payment_ref": payment.payment_ref,
             "object_status": norm.status,
         }
-        if norm.extra.get("withdraw"):
+        if norm.money == "out":
             vals |= self._paycrm_dispute_withdraw(event, norm, adapter, payment)
-        elif norm.extra.get("reinstate"):
+        elif norm.money in ("back", "release"):
             vals |= self._paycrm_dispute_reinstate(event, norm, adapter, invoice)
         self._paycrm_dispute_flag(invoice, event, norm)
         if norm.kind == "dispute_closed" and (norm.status or "").lower() == "lost":
@@ -81,7 +81,7 @@ class PaycrmBooking(models.AbstractModel):
 
     def _paycrm_dispute_withdraw(self, event, norm, adapter, payment):
         invoice = payment.invoice_id
-        key = f"dispute-out:{norm.object_ref}"
+        key = f"dispute-out:{norm.money_ref or norm.object_ref}"
         if self._paycrm_claim(event, key):
             return {}
         currency = invoice.currency_id
@@ -123,13 +123,16 @@ class PaycrmBooking(models.AbstractModel):
         }
 
     def _paycrm_dispute_reinstate(self, event, norm, adapter, invoice):
+        money_ref = norm.money_ref or norm.object_ref
         withdrawn = self.env["paycrm.event"].search(
             [
                 ("gateway_id", "=", event.gateway_id.id),
-                ("booking_key", "=", f"dispute-out:{norm.object_ref}"),
+                ("booking_key", "=", f"dispute-out:{money_ref}"),
             ],
             limit=1,
         )
+        if not withdrawn and norm.money == "release":
+            return {}  # nothing was taken: nothing comes back
         if not withdrawn:
             raise PaycrmRetry(
                 _(
@@ -137,7 +140,7 @@ class PaycrmBooking(models.AbstractModel):
                     ref=norm.object_ref,
                 )
             )
-        key = f"dispute-in:{norm.object_ref}"
+        key = f"dispute-in:{money_ref}"
         if self._paycrm_claim(event, key):
             return {}
         currency = invoice.currency_id

@@ -356,6 +356,30 @@ class PaycrmLink(models.Model):
         self._paycrm_queue_finished_invoices(link.move_id)
         return link
 
+    @api.model
+    def _paycrm_mark_failed(self, session_ref, gateway):
+        """A session's submitted payment failed (a delayed debit bounced, a
+        pending capture was denied): it is no longer in flight, and the
+        session is spent, so the stable link opens a new one."""
+        link = self.search(
+            [
+                ("session_ref", "=", session_ref),
+                ("gateway_id", "=", gateway.id),
+                ("state", "=", "submitted"),
+            ],
+            limit=1,
+        )
+        if link:
+            link.state = "expired"
+            link.move_id._message_log(
+                body=_(
+                    "The payment through checkout session %(session)s failed: the "
+                    "link asks for the amount again.",
+                    session=session_ref,
+                ),
+            )
+        return link
+
     def _paycrm_schedule_expiry(self):
         if self:
             self.write({"state": "closing"})

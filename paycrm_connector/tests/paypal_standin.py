@@ -437,11 +437,13 @@ class PaypalStandin(HttpStandin):
         refund = {k: v for k, v in self.refunds[refund_id].items() if k != "capture_id"}
         return make_event(event_type, "refund", refund)
 
-    def dispute_event(self, capture_id, event_type, outcome="", amount=None):
+    def dispute_event(
+        self, capture_id, event_type, outcome="", amount=None, dispute_id=None
+    ):
         capture = self.captures[capture_id]
         disputed = amount or capture["amount"]
         resource = {
-            "dispute_id": f"PP-D-{next(self._ids)}",
+            "dispute_id": dispute_id or f"PP-D-{next(self._ids)}",
             "create_time": iso_now(),
             "update_time": iso_now(),
             "disputed_transactions": [

@@ -412,30 +412,35 @@ def test_parse_negative_reversal_amount():
 
 
 @pytest.mark.parametrize(
-    ("event_type", "outcome", "kind", "status"),
+    ("event_type", "outcome", "kind", "status", "money"),
     [
-        ("CUSTOMER.DISPUTE.CREATED", "", "dispute_opened", "OPEN"),
+        ("CUSTOMER.DISPUTE.CREATED", "", "dispute_opened", "OPEN", ""),
         (
             "CUSTOMER.DISPUTE.RESOLVED",
             "RESOLVED_SELLER_FAVOUR",
             "dispute_closed",
             "won",
+            "release",
         ),
         (
             "CUSTOMER.DISPUTE.RESOLVED",
             "RESOLVED_BUYER_FAVOUR",
             "dispute_closed",
             "lost",
+            "out",
         ),
     ],
 )
-def test_parse_dispute_events(standin, event_type, outcome, kind, status):
+def test_parse_dispute_events(standin, event_type, outcome, kind, status, money):
     adapter = adapter_for(standin)
     capture = paid_order(standin, adapter, 10000)
     amount = {"currency_code": "EUR", "value": "30.00"}
     event = standin.dispute_event(capture.capture_id, event_type, outcome, amount)
     parsed = adapter.parse_event(event)
-    assert (parsed.kind, parsed.status) == (kind, status)
+    assert (parsed.kind, parsed.status, parsed.money) == (kind, status, money)
+    # What the money does is keyed by the capture: a reversal of the same
+    # capture and a lost dispute take it once.
+    assert parsed.money_ref == (capture.capture_id if money else "")
     assert parsed.object_ref.startswith("PP-D-")
     assert parsed.payment_ref == capture.capture_id
     assert (parsed.amount_minor, parsed.currency, parsed.invoice_id) == (

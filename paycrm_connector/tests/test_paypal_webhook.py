@@ -153,6 +153,85 @@ class TestPaypalWebhook(PaypalFlowCase):
         self.assertAlmostEqual(invoice.amount_residual, 100.0)
         self.assertFalse(invoice.paycrm_disputed)
 
+    def _pp_dispute(self, capture_id, event_type, outcome="", dispute_id="PP-D-1"):
+        event = self.paypal_standin.dispute_event(
+            capture_id, event_type, outcome, dispute_id=dispute_id
+        )
+        self.assertEqual(self._post_paypal(event).status_code, 200)
+        self._process()
+        stored = self._pp_event(event)
+        self.assertEqual(stored.state, "done", stored.last_error)
+        return stored
+
+    def _pp_reverse(self, capture_id, minor):
+        refund = self.paypal_gateway._paycrm_adapter().refund_capture(
+            capture_id, minor, "USD", "chargeback"
+        )
+        event = self.paypal_standin.refund_event(
+            refund.refund_id, event_type="PAYMENT.CAPTURE.REVERSED"
+        )
+        self._post_paypal(event)
+        self._process()
+        return self._pp_event(event)
+
+    def test_lost_dispute_takes_the_money_back_once(self):
+        invoice = self._pp_invoice(100.0)
+        capture_id = self._pp_pay(invoice)
+        self._post_paypal(self.paypal_standin.capture_event(capture_id))
+        self._process()
+        clearing = self._clearing_balance(self.paypal_gateway)
+        opened = self._pp_dispute(capture_id, "CUSTOMER.DISPUTE.CREATED")
+        self.assertFalse(opened.move_id, "a dispute opening moves no money")
+        self.assertTrue(invoice.paycrm_disputed)
+        lost = self._pp_dispute(
+            capture_id, "CUSTOMER.DISPUTE.RESOLVED", "RESOLVED_BUYER_FAVOUR"
+        )
+        self.assertTrue(lost.move_id)
+        self.assertAlmostEqual(
+            clearing - self._clearing_balance(self.paypal_gateway), 100.0
+        )
+        self.assertAlmostEqual(invoice.amount_residual, 100.0)
+        self.assertFalse(invoice.paycrm_disputed)
+        self.assertIn("Dispute lost", invoice.activity_ids.mapped("summary"))
+        # PayPal also reverses the capture: the money left once.
+        reversal = self._pp_reverse(capture_id, 10000)
+        self.assertEqual(reversal.state, "done")
+        self.assertFalse(reversal.move_id)
+        self.assertAlmostEqual(
+            clearing - self._clearing_balance(self.paypal_gateway), 100.0
+        )
+
+    def test_dispute_won_after_reversal_restores(self):
+        invoice = self._pp_invoice(100.0)
+        capture_id = self._pp_pay(invoice)
+        self._post_paypal(self.paypal_standin.capture_event(capture_id))
+        self._process()
+        clearing = self._clearing_balance(self.paypal_gateway)
+        self.assertTrue(self._pp_reverse(capture_id, 10000).move_id)
+        self.assertAlmostEqual(invoice.amount_residual, 100.0)
+        won = self._pp_dispute(
+            capture_id, "CUSTOMER.DISPUTE.RESOLVED", "RESOLVED_SELLER_FAVOUR"
+        )
+        self.assertTrue(won.move_id)
+        self.assertAlmostEqual(self._clearing_balance(self.paypal_gateway), clearing)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertFalse(invoice.paycrm_disputed)
+
+    def test_dispute_won_without_money_taken_books_nothing(self):
+        invoice = self._pp_invoice(100.0)
+        capture_id = self._pp_pay(invoice)
+        self._post_paypal(self.paypal_standin.capture_event(capture_id))
+        self._process()
+        clearing = self._clearing_balance(self.paypal_gateway)
+        self._pp_dispute(capture_id, "CUSTOMER.DISPUTE.CREATED")
+        won = self._pp_dispute(
+            capture_id, "CUSTOMER.DISPUTE.RESOLVED", "RESOLVED_SELLER_FAVOUR"
+        )
+        self.assertFalse(won.move_id)
+        self.assertAlmostEqual(self._clearing_balance(self.paypal_gateway), clearing)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertFalse(invoice.paycrm_disputed)
+
     def test_refund_before_payment_waits_for_it(self):
         invoice = self._pp_invoice(100.0)
         capture_id = self._pp_pay(invoice)
