@@ -31,9 +31,7 @@ class PaycrmBookingBatch(models.AbstractModel):
         rows = []
         for account, amount, line_partner, *rest in lines:
             line_currency = rest[0] if rest else currency
-            balance = line_currency._convert(
-                amount, company.currency_id, company, date
-            )
+            balance = line_currency._convert(amount, company.currency_id, company, date)
             rows.append([account, amount, line_partner, line_currency, balance])
         if len({row[3] for row in rows}) > 1:
             # A line in a foreign currency takes what rounding and rates
