@@ -35,3 +35,4 @@ from . import test_security_company
 from . import test_tieout
 from . import test_payment_state
 from . import test_settlement_currency
+from . import test_paypal_verify_outage
