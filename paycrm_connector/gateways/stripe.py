@@ -261,9 +261,7 @@ class StripeAdapter(GatewayAdapter):
         extra.update(metadata=metadata, charge=_ref(charge), fee_known=bool(txn))
         changes = {"payment_ref": pi_id, "extra": extra}
         if needs_payment and isinstance(txn, dict):
-            changes.update(
-                settlement_values(txn, {"currency": charge.get("currency")})
-            )
+            changes.update(settlement_values(txn, {"currency": charge.get("currency")}))
         if not event.payment_method and isinstance(charge, dict):
             changes.update(payment_method_values(charge.get("payment_method_details")))
         if event.invoice_id is None and metadata.get("paycrm_invoice_id"):

@@ -41,7 +41,10 @@ class TestSettlementCurrency(WebhookHttpCase):
 
     def _clearing_lines(self):
         return self.env["account.move.line"].search(
-            [("account_id", "=", self.clearing_stripe.id), ("parent_state", "=", "posted")]
+            [
+                ("account_id", "=", self.clearing_stripe.id),
+                ("parent_state", "=", "posted"),
+            ]
         )
 
     @property
@@ -56,7 +59,9 @@ class TestSettlementCurrency(WebhookHttpCase):
     def test_fee_in_settlement_currency_and_exchange_difference(self):
         invoice, paid, event = self._paid_eur(10000)
         txn = paid["balance_transaction"]
-        self.assertEqual((txn["currency"], txn["amount"], txn["fee"]), ("usd", 5500, 190))
+        self.assertEqual(
+            (txn["currency"], txn["amount"], txn["fee"]), ("usd", 5500, 190)
+        )
         # The invoice is paid in its own currency.
         self.assertEqual(invoice.payment_state, "paid")
         self.assertAlmostEqual(invoice.paycrm_amount_received, 100.0)
@@ -107,7 +112,9 @@ class TestSettlementCurrency(WebhookHttpCase):
         )
         self.assertAlmostEqual(receivable.amount_currency, 40.0)
         self.assertAlmostEqual(receivable.balance, 20.0)
-        self.assertAlmostEqual(sum(self._clearing_lines().mapped("amount_currency")), 33.10)
+        self.assertAlmostEqual(
+            sum(self._clearing_lines().mapped("amount_currency")), 33.10
+        )
 
         txns = list(self.standin.objects["balance_transaction"].values())
         self.standin.balance = {

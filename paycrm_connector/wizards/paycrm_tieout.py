@@ -78,9 +78,7 @@ class PaycrmTieout(models.TransientModel):
             gateway_balance = float(money.from_minor(balance, exponent))
             if currency == main:
                 self.gateway_balance = gateway_balance
-            elif currency.compare_amounts(
-                gateway_balance, clearing.get(currency, 0.0)
-            ):
+            elif currency.compare_amounts(gateway_balance, clearing.get(currency, 0.0)):
                 rows.append(
                     {
                         "reference": _("Balance"),
@@ -180,9 +178,7 @@ class PaycrmTieout(models.TransientModel):
             sign = -1 if net < 0 else 1
             settled_in, gross, fee = event._paycrm_settled()
             booked_net = sign * (gross - sign * fee)
-            if settled_in != currency or currency.compare_amounts(
-                booked_net, net
-            ):
+            if settled_in != currency or currency.compare_amounts(booked_net, net):
                 rows.append(
                     {
                         "reference": source,
