@@ -13,11 +13,11 @@ from .test_paypal_lib import adapter_for, checkout, standin  # noqa: F401
 SEARCH = "/v1/reporting/transactions"
 
 
-def paid_order(standin, adapter, amount_minor):
+def paid_order(server, adapter, amount_minor):
     """A new order (its own request ids), approved and captured."""
-    key = standin.new_id("KEY")
+    key = server.new_id("KEY")
     session = adapter.create_checkout(checkout(amount_minor, key=key))
-    standin.approve_order(session.session_id)
+    server.approve_order(session.session_id)
     return adapter.capture_order(session.session_id, f"capture-{key}")
 
 
