@@ -190,6 +190,14 @@ EVENT_CREATED_MAX = 4102444800
 # Retry delay after the n-th failed attempt: base * 2**(n-1), capped.
 EVENT_RETRY_BASE_SECONDS = 30
 EVENT_RETRY_MAX_SECONDS = 6 * 3600
+# Events stored unverified (the gateway's verification API did not answer) are
+# asked again with the same back-off, capped lower: the first answer books
+# every waiting event of the gateway, so the cap bounds how long an outage's
+# end goes unnoticed. They are asked for as long as the gateway would have
+# retried the delivery (the gateway's Verification Window; PayPal retries an
+# undelivered webhook for 3 days), then end failed.
+VERIFY_RETRY_MAX_SECONDS = 15 * 60
+VERIFY_WINDOW_HOURS = 72
 # Events claimed, booked and committed together by the processor (system
 # parameter, tunable): larger batches mean fewer commits, longer locks.
 EVENT_BATCH_SIZE_PARAM = "paycrm_connector.event_batch_size"

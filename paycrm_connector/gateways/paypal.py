@@ -13,14 +13,14 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .. import const
-from . import money, paypal_events
+from . import money, paypal_events, paypal_reporting
 from .base import (
     CheckoutSession,
     GatewayAdapter,
@@ -461,6 +461,43 @@ class PaypalAdapter(GatewayAdapter):
 
     def parse_event(self, event):
         return paypal_events.parse_event(event, live=self.config.live)
+
+    # ------------------------------------------------------------- reporting
+
+    def balance(self, currency):
+        """The available balance in ``currency`` (Transaction Search API's
+        balances; the app needs the Transaction Search feature)."""
+        query = urlencode({"currency_code": currency.upper()})
+        body = self._api("GET", f"/v1/reporting/balances?{query}")
+        return paypal_reporting.balance_minor(body, currency)
+
+    def balance_transactions(self, currency, since=0, limit=1000):
+        """Movements after ``since`` (epoch seconds; none: as far back as
+        PayPal searches), payouts left out, in the Stripe row shape."""
+        end = int(time.time())
+        start = int(since) + 1
+        if not since:
+            start = end - paypal_reporting.SEARCH_HISTORY_SECONDS
+        rows = []
+        for window_start, window_end in paypal_reporting.search_windows(start, end):
+            page, pages = 1, 1
+            while page <= pages and len(rows) < limit:
+                query = urlencode(
+                    {
+                        "start_date": paypal_reporting.iso(window_start),
+                        "end_date": paypal_reporting.iso(window_end),
+                        "transaction_currency": currency.upper(),
+                        "balance_affecting_records_only": "Y",
+                        "fields": "all",
+                        "page_size": paypal_reporting.SEARCH_PAGE_SIZE,
+                        "page": page,
+                    }
+                )
+                body = self._api("GET", f"/v1/reporting/transactions?{query}")
+                rows += paypal_reporting.page_rows(body, currency)
+                pages = int(body.get("total_pages") or 1)
+                page += 1
+        return rows[:limit]
 
 
 # ----------------------------------------------------------------- helpers

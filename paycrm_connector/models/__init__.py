@@ -23,4 +23,5 @@ from . import paycrm_booking_batch
 from . import paycrm_link
 from . import paycrm_link_return
 from . import paycrm_event_verify
+from . import paycrm_gateway_health
 from . import paycrm_booking_verify

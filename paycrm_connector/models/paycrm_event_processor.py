@@ -13,6 +13,7 @@ from odoo.tools import SQL
 from .. import const
 from ..gateways import GatewayError, GatewayUnreachable, PayloadError
 from .paycrm_event import PaycrmRetry
+from .paycrm_event_verify import PaycrmVerifyPending
 
 _logger = logging.getLogger(__name__)
 
@@ -196,11 +197,22 @@ class PaycrmEvent(models.Model):
         """
         self.ensure_one()
         try:
-            with self.env.cr.savepoint():
-                state, vals = self.env["paycrm.booking"]._paycrm_apply(self)
-                if state == "planned":
-                    return vals
-                self._paycrm_quiet().write({**vals, "state": state, "next_try": False})
+            # An event stored unverified is asked about first: a failed or
+            # pending verification books nothing.
+            if self._paycrm_check_verified():
+                with self.env.cr.savepoint():
+                    state, vals = self.env["paycrm.booking"]._paycrm_apply(self)
+                    if state == "planned":
+                        return vals
+                    self._paycrm_quiet().write(
+                        {**vals, "state": state, "next_try": False}
+                    )
+        except PaycrmVerifyPending as exc:
+            # Not the booking that failed: the gateway could not say yet
+            # whether it sent the event. Asked again for as long as it would
+            # have retried the delivery, whatever Event Retries says.
+            self.env.invalidate_all()
+            self._paycrm_retry_verify(str(exc))
         except (PaycrmRetry, GatewayUnreachable) as exc:
             self.env.invalidate_all()
             self._paycrm_retry_later(str(exc))
@@ -258,12 +270,13 @@ class PaycrmEvent(models.Model):
             const.EVENT_RETRY_MAX_SECONDS,
         )
         next_try = fields.Datetime.now() + timedelta(seconds=delay)
+        self._paycrm_schedule_retry(attempts, next_try, message)
+
+    def _paycrm_schedule_retry(self, attempts, next_try, message):
         self._paycrm_quiet().write(
             {"attempts": attempts, "next_try": next_try, "last_error": message}
         )
-        self.env.ref("paycrm_connector.ir_cron_paycrm_process_events")._trigger(
-            next_try
-        )
+        self.env.ref(PROCESSOR_CRONS[0])._trigger(next_try)
 
     def _paycrm_fail(self, message, attempts=None):
         self._paycrm_quiet().write(

@@ -3,21 +3,28 @@
 PayPal signs nothing we can check alone: its verify-webhook-signature API says
 whether it sent an event. When that API is down, the event is kept (so nothing
 is lost) but marked unverified, with the headers the check needs; the processor
-asks again before anything is booked.
+asks again before anything is booked, with back-off, for as long as the gateway
+would have retried the delivery (its Verification Window), and books it as soon
+as the API answers. Only a definitive "no" (or the window's end) fails it.
 """
 
 import json
 from datetime import timedelta
 
 from odoo import _, api, fields, models
+from odoo.tools import SQL
 
 from .. import const
 from ..gateways import GatewayError
 from ..gateways.signature import SignatureError
-from .paycrm_event import MANAGER, PaycrmRetry
+from .paycrm_event import MANAGER, PROCESSOR_CRON, PaycrmRetry
 
 # Request headers never kept with an unverified event.
 DROPPED_HEADERS = {"cookie", "authorization"}
+
+
+class PaycrmVerifyPending(PaycrmRetry):
+    """The gateway's verification API did not answer: ask it again later."""
 
 
 class PaycrmEvent(models.Model):
@@ -50,13 +57,20 @@ class PaycrmEvent(models.Model):
     @api.model
     def _paycrm_store_unverified(self, gateway, payload, event, headers):
         kept = {k: v for k, v in headers.items() if k.lower() not in DROPPED_HEADERS}
-        return self.with_context(paycrm_unverified_headers=kept)._paycrm_store(
-            gateway, payload, event
-        )
+        record, created = self.with_context(
+            paycrm_unverified_headers=kept
+        )._paycrm_store(gateway, payload, event)
+        if created and record.state == "received":
+            # The wake-up the intake asks for finds it not due yet: have the
+            # processor run again when it is.
+            # sudo: the intake runs as the public user.
+            self.env.ref(PROCESSOR_CRON).sudo()._trigger(record.next_try)
+        return record, created
 
     def _paycrm_reverify(self):
         """``None`` once the gateway vouches for the event, a ``(state, vals)``
-        answer when it says it never sent it; retried while it cannot say."""
+        answer when it says it never sent it; ``PaycrmVerifyPending`` while it
+        cannot say."""
         self.ensure_one()
         # sudo: payload and headers are managers-only; the processor is a job.
         event = self.sudo()
@@ -72,8 +86,83 @@ class PaycrmEvent(models.Model):
                 )
             }
         except GatewayError as exc:
-            raise PaycrmRetry(
+            raise PaycrmVerifyPending(
                 _("Not verified yet, will ask the gateway again: %(error)s", error=exc)
             ) from exc
-        event.verified = True
+        # Tries spent waiting for the verification API are no booking tries.
+        event._paycrm_quiet().write(
+            {"verified": True, "attempts": 0, "last_error": False}
+        )
+        event._paycrm_wake_unverified()
         return None
+
+    def _paycrm_check_verified(self):
+        """Whether the event may be booked: ``True`` when it was stored
+        verified or its gateway vouches for it now. A gateway that says it
+        never sent the event ends it failed here (``False``); one that cannot
+        say yet raises ``PaycrmVerifyPending``."""
+        self.ensure_one()
+        if self.verified:
+            return True
+        # Its own savepoint: the wake-up of the other waiting events runs
+        # outside the booking's, and must not leave the claim's transaction
+        # aborted if it fails.
+        with self.env.cr.savepoint():
+            answer = self._paycrm_reverify()
+        if answer is None:
+            return True
+        _state, vals = answer
+        self._paycrm_fail(vals["last_error"])
+        return False
+
+    def _paycrm_wake_unverified(self):
+        """The gateway's verification API answers again: its other events
+        waiting for it are due now, not at the end of their back-off (the
+        processor run that verified this one takes them next)."""
+        now = fields.Datetime.now()
+        self.flush_model(["next_try", "state", "verified"])
+        # Rows another worker holds are being processed already: skipped.
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE paycrm_event SET next_try = %s
+                 WHERE id IN (
+                       SELECT id FROM paycrm_event
+                        WHERE gateway_id = %s AND id != %s
+                          AND state = 'received' AND verified IS NOT TRUE
+                          AND next_try > %s
+                          FOR UPDATE SKIP LOCKED)
+                """,
+                now,
+                self.gateway_id.id,
+                self.id,
+                now,
+            )
+        )
+        self.invalidate_model(["next_try"])
+
+    def _paycrm_retry_verify(self, message):
+        """Ask the gateway again later, with back-off, until its verification
+        window closes (counted from the event's arrival); then fail."""
+        self.ensure_one()
+        hours = self.gateway_id.verify_window_hours
+        deadline = self.create_date + timedelta(hours=hours)
+        now = fields.Datetime.now()
+        if now >= deadline:
+            self._paycrm_fail(
+                _(
+                    "Not booked: the gateway could not verify this event within "
+                    "its verification window (%(hours)s h). %(error)s",
+                    hours=hours,
+                    error=message,
+                )
+            )
+            return
+        attempts = self.attempts + 1
+        delay = min(
+            const.EVENT_RETRY_BASE_SECONDS * 2 ** min(attempts - 1, 20),
+            const.VERIFY_RETRY_MAX_SECONDS,
+        )
+        # The last try falls on the window's end, not after it.
+        next_try = min(now + timedelta(seconds=delay), deadline)
+        self._paycrm_schedule_retry(attempts, next_try, message)

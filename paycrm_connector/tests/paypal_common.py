@@ -19,7 +19,7 @@ class PaypalFlowCase(PaycrmLinkCase, WebhookCommon):
         super().setUp()
         paypal.clear_token_cache()
         self.paypal_standin.requests.clear()
-        for store in ("orders", "captures", "refunds"):
+        for store in ("orders", "captures", "refunds", "reversals", "adjustments"):
             getattr(self.paypal_standin, store).clear()
         self.paypal_standin.next_capture_status = "COMPLETED"
         self.paypal_standin.valid_signatures = True

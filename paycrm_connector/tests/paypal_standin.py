@@ -23,6 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import parse_qsl
 
 from .http_standin import CIDict, HttpStandin, JsonHandler
+from .paypal_standin_reporting import ReportingMixin
 
 ZERO_DECIMAL = {"HUF", "JPY", "TWD"}
 CURRENCIES = set(
@@ -86,10 +87,14 @@ class Request:
     body: bytes
     json: object = None
     status: int = 0
+    query: str = ""
 
 
-class PaypalStandin(HttpStandin):
+class PaypalStandin(ReportingMixin, HttpStandin):
     """Threaded fake PayPal API on 127.0.0.1; state lives in memory per instance."""
+
+    money = staticmethod(money)
+    error = PaypalError
 
     def __init__(self, client_id="client_test", secret="secret_test"):
         super().__init__()
@@ -111,6 +116,7 @@ class PaypalStandin(HttpStandin):
             ("POST", "/v2/payments/captures/([^/]+)/refund", self._refund),
             ("GET", "/v2/payments/refunds/([^/]+)", self._get_refund),
             ("POST", "/v1/notifications/verify-webhook-signature", self._verify),
+            *self._init_reporting(),
         ]
 
     # -- helpers for tests -------------------------------------------------------
@@ -549,12 +555,12 @@ def webhook_headers(payload, webhook_id, transmission_id=None):
 
 class _Handler(JsonHandler):
     def _serve(self):
-        path, _query, headers, body = self.read_request()
+        path, query, headers, body = self.read_request()
         parsed = None
         if "json" in (headers.get("Content-Type") or "") and body:
             with contextlib.suppress(ValueError):
                 parsed = json.loads(body)
-        req = Request(self.command, path, headers, body, parsed)
+        req = Request(self.command, path, headers, body, parsed, query=query)
         req.status, payload = self.standin.handle(req)
         self.answer(req.status, payload, {"Paypal-Debug-Id": "f1e2d3c4b5a69"})
 

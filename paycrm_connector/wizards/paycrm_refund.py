@@ -46,11 +46,42 @@ class PaycrmRefund(models.TransientModel):
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
         invoice = self.env["account.move"].browse(values.get("invoice_id"))
-        payment = self._paycrm_payments(invoice)[:1]
-        if payment:
-            values.setdefault("payment_event_id", payment.id)
-            values.setdefault("amount", self._paycrm_left(payment))
+        for key, value in self._paycrm_payment_defaults(invoice).items():
+            values.setdefault(key, value)
         return values
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The invoice comes in the values or in the context (the invoice's
+        # button): either way the wizard proposes the same payment and amount.
+        for vals in vals_list:
+            if vals.get("payment_event_id"):
+                continue
+            invoice = self.env["account.move"].browse(
+                vals.get("invoice_id") or self.env.context.get("default_invoice_id")
+            )
+            if not invoice:
+                continue  # the ORM says the invoice is required
+            defaults = self._paycrm_payment_defaults(invoice)
+            if not defaults:
+                raise UserError(
+                    _(
+                        "Invoice %(invoice)s has no gateway payment to refund.",
+                        invoice=invoice.display_name,
+                    )
+                )
+            for key, value in defaults.items():
+                vals.setdefault(key, value)
+        return super().create(vals_list)
+
+    @api.model
+    def _paycrm_payment_defaults(self, invoice):
+        """What the wizard proposes for ``invoice``: its first booked gateway
+        payment, and all that payment still holds (empty when it has none)."""
+        payment = self._paycrm_payments(invoice)[:1]
+        if not payment:
+            return {}
+        return {"payment_event_id": payment.id, "amount": self._paycrm_left(payment)}
 
     @api.depends("payment_event_id", "invoice_id")
     def _compute_refundable(self):
