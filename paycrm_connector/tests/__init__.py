@@ -35,7 +35,7 @@ from . import test_security_company
 from . import test_tieout
 from . import test_payment_state
 from . import test_settlement_currency
-from . import test_in_flight_stripe
+from . import test_in_flight
 from . import test_paypal_verify_outage
 from . import test_refund_wizard_values
 from . import test_tieout_paypal

@@ -1,4 +1,4 @@
-"""Money in flight on Stripe: paid on Stripe's page, not booked yet.
+"""Money in flight on Stripe and PayPal: paid, not booked yet.
 
 Stripe sends the customer back with the Checkout Session's id; the connector
 asks Stripe what became of it, and a paid (or processing) session is money in
@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 from odoo.tests import tagged
 
 from .link_common import PaycrmLinkCase
+from .paypal_common import PaypalFlowCase
 from .webhook_common import WebhookCommon
 
 
@@ -95,3 +96,27 @@ class TestStripeInFlight(PaycrmLinkCase, WebhookCommon):
         response = self._click(invoice, path=path)
         self.assertEqual(response.status_code, 404)
         self.assertEqual(link.state, "open")
+
+
+@tagged("post_install", "-at_install")
+class TestPaypalInFlight(PaypalFlowCase):
+    def test_capture_under_review_then_denied_asks_again(self):
+        invoice = self._pp_invoice(100.0)
+        self.assertEqual(self._pp_click(invoice).status_code, 303)
+        link = invoice.paycrm_link_ids
+        self.paypal_standin.next_capture_status = "PENDING"
+        self.paypal_standin.approve_order(link.session_ref)
+        self.assertEqual(self._pp_return(invoice, link.session_ref).status_code, 303)
+        self.assertEqual(link.state, "submitted")
+        self.assertIn("being confirmed", self._click(invoice).text)
+        capture_id = self._capture_of(link.session_ref)["id"]
+        denied = self.paypal_standin.capture_event(capture_id, "PAYMENT.CAPTURE.DENIED")
+        self.assertEqual(self._post_paypal(denied).status_code, 200)
+        self._process()
+        self.assertEqual(self._pp_event(denied).state, "done")
+        self.assertEqual(link.state, "expired")
+        self.assertFalse(self._pp_moves())
+        # The money never came: a new order for all of it.
+        self.assertEqual(self._pp_click(invoice).status_code, 303)
+        fresh = invoice.paycrm_link_ids.filtered(lambda link: link.state == "open")
+        self.assertEqual(fresh.amount, 100.0)
