@@ -118,6 +118,14 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
                 )
             )
             query = {"amount": amount, "sig": sig}
+        in_flight = request.env["paycrm.link"].sudo()._paycrm_in_flight(move)
+        if (
+            in_flight
+            and move.currency_id.compare_amounts(move.amount_residual, in_flight) <= 0
+        ):
+            # Paid a moment ago (any gateway); its confirmation is on its way:
+            # no choice and no second checkout for the same money.
+            return self._paycrm_confirming_page(move)
         choice = self._paycrm_chosen_gateway(move, gateway)
         if choice is None:
             move._paycrm_note_link_opened()
@@ -180,10 +188,6 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             # Nothing to pay online (no gateway, zero residual): say so plainly.
             if move.currency_id.compare_amounts(move.amount_residual, 0) <= 0:
                 return self._paycrm_paid_page(move)
-            in_flight = request.env["paycrm.link"].sudo()._paycrm_in_flight(move)
-            if move.currency_id.compare_amounts(move.amount_residual, in_flight) <= 0:
-                # Paid a moment ago; the gateway's confirmation is on its way.
-                return self._paycrm_confirming_page(move)
             return self._paycrm_page(
                 move,
                 request.env._("Online payment unavailable"),

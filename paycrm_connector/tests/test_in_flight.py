@@ -106,7 +106,9 @@ class TestPaypalInFlight(PaypalFlowCase):
         link = invoice.paycrm_link_ids
         self.paypal_standin.next_capture_status = "PENDING"
         self.paypal_standin.approve_order(link.session_ref)
-        self.assertEqual(self._pp_return(invoice, link.session_ref).status_code, 303)
+        back = self._pp_return(invoice, link.session_ref)
+        self.assertEqual(back.status_code, 200)
+        self.assertIn("under review", back.text)
         self.assertEqual(link.state, "submitted")
         self.assertIn("being confirmed", self._click(invoice).text)
         capture_id = self._capture_of(link.session_ref)["id"]

@@ -37,7 +37,12 @@ class TestStablePayUrl(PaycrmLinkCase):
         self.assertEqual(params["metadata"], expected_meta)
         self.assertEqual(params["payment_intent_data"]["metadata"], expected_meta)
         stable = self._path(invoice)
-        self.assertTrue(params["success_url"].endswith(f"{stable}/done"))
+        # Stripe fills in the session id: the return knows what is in flight.
+        self.assertTrue(
+            params["success_url"].endswith(
+                f"{stable}/done?session_id={{CHECKOUT_SESSION_ID}}"
+            )
+        )
         self.assertTrue(params["cancel_url"].endswith(f"{stable}/cancel"))
         self.assertTrue(params["customer"].startswith("cus_"))
         lifetime = int(self.stripe_gateway.link_lifetime_hours * 3600)

@@ -93,7 +93,8 @@ class TestForgedHost(DemoPageMixin, PaypalFlowCase):
         self.assertClean(create.body.decode())
         self.assertEqual(
             create.params["success_url"],
-            f"{self.base_url()}{self._path(invoice, '/done')}",
+            f"{self.base_url()}{self._path(invoice, '/done')}"
+            "?session_id={CHECKOUT_SESSION_ID}",
         )
         self.assertEqual(
             create.params["cancel_url"],
