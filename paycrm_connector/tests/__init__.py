@@ -41,3 +41,4 @@ from . import test_refund_wizard_values
 from . import test_tieout_paypal
 from . import test_security_groups
 from . import test_staff_labels
+from . import test_staff_tours
