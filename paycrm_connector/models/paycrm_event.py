@@ -140,7 +140,9 @@ class PaycrmEvent(models.Model):
             "session_expired": _("Checkout expired"),
         }
 
-    @api.depends("kind", "amount", "currency_id", "created", "payment_ref", "object_ref")
+    @api.depends(
+        "kind", "amount", "currency_id", "created", "payment_ref", "object_ref"
+    )
     @api.depends_context("lang")
     def _compute_display_name(self):
         """``Payment of $ 100.00 on 12/01/2026 (demo_pay_x)``: what happened,

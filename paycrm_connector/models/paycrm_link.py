@@ -1,9 +1,9 @@
 import dataclasses
 import logging
-
-import babel.dates
 import time
 from datetime import datetime, timedelta, timezone
+
+import babel.dates
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -351,7 +351,9 @@ class PaycrmLink(models.Model):
         the customer's name, not "Public user"; staff actions in their own."""
         for link in self:
             author = link.move_id.partner_id if self.env.user._is_public() else None
-            link.move_id._message_log(body=body, author_id=author.id if author else None)
+            link.move_id._message_log(
+                body=body, author_id=author.id if author else None
+            )
 
     # --------------------------------------------------------------- closing
 
@@ -439,7 +441,10 @@ class PaycrmLink(models.Model):
         for link in lapsed:
             link.state = "expired"
             link._paycrm_log(
-                _("Checkout for %(amount)s expired.", amount=link._paycrm_amount_label())
+                _(
+                    "Checkout for %(amount)s expired.",
+                    amount=link._paycrm_amount_label(),
+                )
             )
         links = self.search([("state", "=", "closing")], limit=batch_size)
         remaining = self.search_count([("state", "=", "closing")]) - len(links)

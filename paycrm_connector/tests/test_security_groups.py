@@ -50,7 +50,9 @@ class TestSecurityGroupDefaults(PaycrmCommon):
 
     def test_groups_are_a_selection_under_accounting(self):
         category = self.env.ref("paycrm_connector.module_category_paycrm")
-        self.assertEqual(category.parent_id, self.env.ref("base.module_category_accounting"))
+        self.assertEqual(
+            category.parent_id, self.env.ref("base.module_category_accounting")
+        )
         found = [
             (kind, section)
             for app, kind, _groups, section in self.env[
@@ -58,7 +60,9 @@ class TestSecurityGroupDefaults(PaycrmCommon):
             ].get_groups_by_application()
             if app == category
         ]
-        self.assertEqual(found, [("selection", (category.parent_id.sequence, "Accounting"))])
+        self.assertEqual(
+            found, [("selection", (category.parent_id.sequence, "Accounting"))]
+        )
 
     def test_invoicing_user_sends_link(self):
         invoice = self._invoice(100.0)
@@ -81,7 +85,9 @@ class TestSecurityGroupDefaults(PaycrmCommon):
 
     def test_invoicing_user_sees_payment_state_and_profile(self):
         invoice = self._invoice(100.0).with_user(self.billing)
-        invoice.read(["paycrm_link_state", "paycrm_amount_received", "paycrm_fee_amount"])
+        invoice.read(
+            ["paycrm_link_state", "paycrm_amount_received", "paycrm_fee_amount"]
+        )
         partner = self.customer.with_user(self.billing)
         partner.read(["paycrm_risk_rating", "paycrm_on_time_rate", "paycrm_dso"])
         arch = self._arch(self.billing, "res.partner")
@@ -92,7 +98,9 @@ class TestSecurityGroupDefaults(PaycrmCommon):
 
     def test_invoicing_user_cannot_configure_gateways(self):
         gateways = self.env["paycrm.gateway"].with_user(self.billing)
-        self.assertEqual(gateways.browse(self.demo_gateway.id).name, self.demo_gateway.name)
+        self.assertEqual(
+            gateways.browse(self.demo_gateway.id).name, self.demo_gateway.name
+        )
         with self.assertRaises(AccessError):
             gateways.create({"name": "Mine", "provider": "demo"})
         with self.assertRaises(AccessError):

@@ -49,7 +49,9 @@ class TestStaffEventLabels(WebhookCommon):
         self.assertIn('  "type": "payment.succeeded"', event.payload_pretty)
         self.assertEqual(event._fields["livemode"].string, "Live")
         arch = etree.fromstring(
-            self.env["paycrm.event"].get_views([(False, "form")])["views"]["form"]["arch"]
+            self.env["paycrm.event"].get_views([(False, "form")])["views"]["form"][
+                "arch"
+            ]
         )
         # Outside debug mode (group_no_one) no raw ids, type or payload.
         self.assertFalse(arch.xpath("//field[@name='payload']"))
@@ -61,7 +63,10 @@ class TestStaffEventLabels(WebhookCommon):
         invoice = self._invoice(1800.0)
         public = self.env.ref("base.public_user")
         link, created = (
-            self.env["paycrm.link"].with_user(public).sudo()._paycrm_checkout_for(invoice)
+            self.env["paycrm.link"]
+            .with_user(public)
+            .sudo()
+            ._paycrm_checkout_for(invoice)
         )
         self.assertTrue(created)
         message = invoice.message_ids[0]
@@ -77,7 +82,9 @@ class TestStaffEventLabels(WebhookCommon):
 
     def test_invoice_refund_is_a_header_button(self):
         arch = etree.fromstring(
-            self.env["account.move"].get_views([(False, "form")])["views"]["form"]["arch"]
+            self.env["account.move"].get_views([(False, "form")])["views"]["form"][
+                "arch"
+            ]
         )
         self.assertTrue(arch.xpath("//header/button[@name='action_paycrm_refund']"))
 
@@ -94,7 +101,10 @@ class TestFeeAccountDefault(WebhookCommon):
 
     def test_fee_account_found_by_name(self):
         self.env["ir.model.data"].search(
-            [("module", "=", "account"), ("name", "=", f"{self.company.id}_expense_finance")]
+            [
+                ("module", "=", "account"),
+                ("name", "=", f"{self.company.id}_expense_finance"),
+            ]
         ).unlink()
         self.env["account.account"].search(
             [("company_ids", "in", self.company.id), ("name", "=", "Bank Fees")]
@@ -114,7 +124,10 @@ class TestFeeAccountDefault(WebhookCommon):
 
     def test_fee_account_created_when_chart_has_none(self):
         self.env["ir.model.data"].search(
-            [("module", "=", "account"), ("name", "=", f"{self.company.id}_expense_finance")]
+            [
+                ("module", "=", "account"),
+                ("name", "=", f"{self.company.id}_expense_finance"),
+            ]
         ).unlink()
         self.env["account.account"].search(
             [("company_ids", "in", self.company.id), ("name", "=", "Bank Fees")]

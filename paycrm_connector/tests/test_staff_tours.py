@@ -42,10 +42,14 @@ class TestStaffTours(PaycrmLinkCase):
 
     def test_invoicing_user_sends_link_and_sees_payment(self):
         self.assertFalse(self.billing.has_group("base.group_system"))
-        self.assertFalse(self.billing.has_group("paycrm_connector.group_paycrm_manager"))
+        self.assertFalse(
+            self.billing.has_group("paycrm_connector.group_paycrm_manager")
+        )
         invoice = self._invoice(250.0)
         url = f"/odoo/action-account.action_move_out_invoice_type/{invoice.id}"
-        self.start_tour(url, "paycrm_invoicing_user_send_link", login=self.billing.login)
+        self.start_tour(
+            url, "paycrm_invoicing_user_send_link", login=self.billing.login
+        )
         self.assertGreaterEqual(invoice.paycrm_link_sent_count, 1)
         self._customer_pays(invoice)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
