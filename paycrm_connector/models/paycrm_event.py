@@ -54,6 +54,10 @@ class PaycrmEvent(models.Model):
     )
     # The raw body exactly as received: may hold customer data, managers only.
     payload = fields.Text(readonly=True, groups=MANAGER)
+    title = fields.Char(
+        compute="_compute_title",
+        help="What happened, for how much and when, in words.",
+    )
     payload_pretty = fields.Text(
         string="Payload (formatted)",
         compute="_compute_payload_pretty",
@@ -140,33 +144,41 @@ class PaycrmEvent(models.Model):
             "session_expired": _("Checkout expired"),
         }
 
-    @api.depends(
-        "kind", "amount", "currency_id", "created", "payment_ref", "object_ref"
-    )
+    @api.depends("kind", "event_type", "amount", "currency_id", "created")
     @api.depends_context("lang")
-    def _compute_display_name(self):
-        """``Payment of $ 100.00 on 12/01/2026 (demo_pay_x)``: what happened,
-        for how much, when, and the gateway's own reference to look it up."""
+    def _compute_title(self):
+        """``Payment of $ 100.00 on 12/01/2026``: what happened, for how much,
+        when."""
         titles = self._paycrm_kind_titles()
         for event in self:
             what = titles.get(event.kind) or event.event_type or _("Gateway event")
-            ref = event.payment_ref or event.object_ref or event.external_id
-            values = {
-                "what": what,
-                "amount": event.currency_id
-                and formatLang(self.env, event.amount, currency_obj=event.currency_id),
-                "date": event.created and format_date(self.env, event.created),
-                "ref": ref,
-            }
-            if values["amount"] and values["date"]:
-                name = _("%(what)s of %(amount)s on %(date)s", **values)
-            elif values["amount"]:
-                name = _("%(what)s of %(amount)s", **values)
-            elif values["date"]:
-                name = _("%(what)s on %(date)s", **values)
+            amount = event.currency_id and formatLang(
+                self.env, event.amount, currency_obj=event.currency_id
+            )
+            date = event.created and format_date(self.env, event.created)
+            if amount and date:
+                title = _(
+                    "%(what)s of %(amount)s on %(date)s",
+                    what=what,
+                    amount=amount,
+                    date=date,
+                )
+            elif amount:
+                title = _("%(what)s of %(amount)s", what=what, amount=amount)
+            elif date:
+                title = _("%(what)s on %(date)s", what=what, date=date)
             else:
-                name = what
-            event.display_name = f"{name} ({ref})" if ref else name
+                title = what
+            event.title = title
+
+    @api.depends("title", "payment_ref", "object_ref", "external_id")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        """The title and the gateway's own reference to look it up there:
+        ``Payment of $ 100.00 on 12/01/2026 (demo_pay_x)``."""
+        for event in self:
+            ref = event.payment_ref or event.object_ref or event.external_id
+            event.display_name = f"{event.title} ({ref})" if ref else event.title
 
     @api.depends("payload")
     def _compute_payload_pretty(self):

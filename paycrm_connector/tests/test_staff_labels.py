@@ -57,7 +57,8 @@ class TestStaffEventLabels(WebhookCommon):
         self.assertFalse(arch.xpath("//field[@name='payload']"))
         self.assertFalse(arch.xpath("//field[@name='payload_pretty']"))
         self.assertFalse(arch.xpath("//field[@name='event_type']"))
-        self.assertTrue(arch.xpath("//h1/field[@name='display_name']"))
+        self.assertTrue(arch.xpath("//h1/field[@name='title']"))
+        self.assertEqual(event.title, event.display_name.split(" (")[0])
 
     def test_checkout_chatter_has_no_session_id(self):
         invoice = self._invoice(1800.0)
