@@ -2,7 +2,7 @@
 their return (PayPal), or on the demo gateway's own hosted page."""
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, formatLang
 
 from .. import const
 from ..gateways import DemoAdapter, money
@@ -78,11 +78,10 @@ class PaycrmLink(models.Model):
         ):
             self._paycrm_log(
                 _(
-                    "The gateway took %(got)s %(got_cur)s where the checkout asked "
-                    "for %(amount)s: check payment %(ref)s in the gateway before "
-                    "it is booked.",
-                    got=self._paycrm_from_minor(result.amount_minor, result.currency),
-                    got_cur=(result.currency or "").upper(),
+                    "The gateway took %(got)s where the checkout asked for "
+                    "%(amount)s: check payment %(ref)s in the gateway before it is "
+                    "booked.",
+                    got=self._paycrm_minor_label(result.amount_minor, result.currency),
                     amount=self._paycrm_amount_label(),
                     ref=result.payment_ref,
                 )
@@ -195,8 +194,9 @@ class PaycrmLink(models.Model):
         self.env["paycrm.event"]._paycrm_store(gateway, adapter.payload(event), event)
         return ""
 
-    def _paycrm_from_minor(self, amount_minor, currency_name):
-        """A gateway amount in minor units of ``currency_name``, in major units."""
+    def _paycrm_minor_label(self, amount_minor, currency_name):
+        """A gateway amount in minor units of ``currency_name``, as staff read
+        money (``$ 8.00``)."""
         self.ensure_one()
         name = (currency_name or "").upper()
         currency = (
@@ -207,4 +207,7 @@ class PaycrmLink(models.Model):
         exponent = self.gateway_id._paycrm_adapter().currency_exponent(
             name, currency.decimal_places if currency else 2
         )
-        return money.from_minor(amount_minor, exponent)
+        amount = money.from_minor(amount_minor, exponent)
+        if not currency:
+            return f"{amount} {name}"
+        return formatLang(self.env, float(amount), currency_obj=currency)
