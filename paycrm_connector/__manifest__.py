@@ -49,5 +49,10 @@
     "demo": [
         "demo/paycrm_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "paycrm_connector/static/src/js/tours/*.js",
+        ],
+    },
     "application": True,
 }

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date, formatLang
 
 from .. import const
 from ..gateways import DemoAdapter, get_adapter_class
@@ -46,9 +46,24 @@ class PaycrmEvent(models.Model):
     event_type = fields.Char(readonly=True)
     kind = fields.Selection(const.EVENT_KINDS, readonly=True, default="other")
     created = fields.Datetime(string="Sent At", readonly=True)
-    livemode = fields.Boolean(readonly=True)
+    livemode = fields.Boolean(
+        string="Live",
+        readonly=True,
+        help="Sent by the gateway's live mode (real money); unticked for test "
+        "mode and the demo gateway.",
+    )
     # The raw body exactly as received: may hold customer data, managers only.
     payload = fields.Text(readonly=True, groups=MANAGER)
+    title = fields.Char(
+        compute="_compute_title",
+        help="What happened, for how much and when, in words.",
+    )
+    payload_pretty = fields.Text(
+        string="Payload (formatted)",
+        compute="_compute_payload_pretty",
+        groups=MANAGER,
+        help="What the gateway sent, indented for reading.",
+    )
     state = fields.Selection(
         const.EVENT_STATES,
         default="received",
@@ -108,6 +123,75 @@ class PaycrmEvent(models.Model):
             "This gateway event is already stored.",
         ),
     ]
+
+    # ---------------------------------------------------------------- compute
+
+    def _paycrm_kind_titles(self):
+        """Short nouns naming each kind of event in a title."""
+        return {
+            "payment_succeeded": _("Payment"),
+            "payment_failed": _("Failed payment"),
+            "payment_pending": _("Pending payment"),
+            "payment_canceled": _("Canceled payment"),
+            "refund_succeeded": _("Refund"),
+            "refund_failed": _("Failed refund"),
+            "dispute_opened": _("Dispute opened"),
+            "dispute_funds_withdrawn": _("Dispute: funds withdrawn"),
+            "dispute_funds_reinstated": _("Dispute: funds reinstated"),
+            "dispute_closed": _("Dispute closed"),
+            "payout_paid": _("Payout"),
+            "payout_failed": _("Failed payout"),
+            "session_expired": _("Checkout expired"),
+        }
+
+    @api.depends("kind", "event_type", "amount", "currency_id", "created")
+    @api.depends_context("lang")
+    def _compute_title(self):
+        """``Payment of $ 100.00 on 12/01/2026``: what happened, for how much,
+        when."""
+        titles = self._paycrm_kind_titles()
+        for event in self:
+            what = titles.get(event.kind) or event.event_type or _("Gateway event")
+            amount = event.currency_id and formatLang(
+                self.env, event.amount, currency_obj=event.currency_id
+            )
+            date = event.created and format_date(self.env, event.created)
+            if amount and date:
+                title = _(
+                    "%(what)s of %(amount)s on %(date)s",
+                    what=what,
+                    amount=amount,
+                    date=date,
+                )
+            elif amount:
+                title = _("%(what)s of %(amount)s", what=what, amount=amount)
+            elif date:
+                title = _("%(what)s on %(date)s", what=what, date=date)
+            else:
+                title = what
+            event.title = title
+
+    @api.depends("title", "payment_ref", "object_ref", "external_id")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        """The title and the gateway's own reference to look it up there:
+        ``Payment of $ 100.00 on 12/01/2026 (demo_pay_x)``."""
+        for event in self:
+            ref = event.payment_ref or event.object_ref or event.external_id
+            event.display_name = f"{event.title} ({ref})" if ref else event.title
+
+    @api.depends("payload")
+    def _compute_payload_pretty(self):
+        for event in self:
+            if not event.payload:
+                event.payload_pretty = False
+                continue
+            try:
+                event.payload_pretty = json.dumps(
+                    json.loads(event.payload), indent=2, ensure_ascii=False
+                )
+            except ValueError:
+                event.payload_pretty = event.payload
 
     def _paycrm_settles_apart(self):
         """Whether this booked money settled in another currency than the

@@ -103,6 +103,7 @@ class PaycrmGateway(models.Model):
         "creates a new one. Stripe accepts 0.5 to 24 hours.",
     )
     webhook_url = fields.Char(
+        string="Webhook URL",
         compute="_compute_webhook_url",
         help="Paste this URL in the gateway's dashboard as the webhook endpoint.",
     )
@@ -311,14 +312,46 @@ class PaycrmGateway(models.Model):
                 }
             )
         if not self.fee_account_id:
-            self.fee_account_id = self.env["account.account"].search(
-                [
-                    *self.env["account.account"]._check_company_domain(self.company_id),
-                    ("account_type", "=", "expense"),
-                ],
-                order="code",
-                limit=1,
-            )
+            self.fee_account_id = self._paycrm_default_fee_account()
+
+    def _paycrm_default_fee_account(self):
+        """The expense account gateway fees go to: the chart's bank fees
+        account (the generic chart's *Bank Fees*, or one named after bank or
+        gateway fees or charges), else a new *Payment Gateway Fees* account.
+        Never just the first expense account: that is *Cash Discount Loss*."""
+        self.ensure_one()
+        company = self.company_id
+        accounts = self.env["account.account"].with_company(company)
+        domain = [
+            *accounts._check_company_domain(company),
+            ("account_type", "in", ("expense", "expense_direct_cost")),
+            ("deprecated", "=", False),
+        ]
+        chart = self.env["account.chart.template"].with_company(company)
+        account = chart.ref("expense_finance", raise_if_not_found=False)
+        if account and account.filtered_domain(domain):
+            return account
+        names = ("bank fee", "bank charge", "gateway fee", "payment fee")
+        name_domain = [("name", "ilike", name) for name in names]
+        account = accounts.search(
+            [*domain, *(["|"] * (len(names) - 1)), *name_domain],
+            order="code",
+            limit=1,
+        )
+        if account:
+            return account
+        # sudo: accounts are created by accounting administrators; a gateway
+        # needs its fee account whoever saves it first (connector admins).
+        accounts_sudo = accounts.sudo()
+        last = accounts_sudo.search(domain, order="code desc", limit=1)
+        return accounts_sudo.create(
+            {
+                "name": _("Payment Gateway Fees"),
+                "code": accounts_sudo._search_new_account_code(last.code or "6000"),
+                "account_type": "expense",
+                "company_ids": [fields.Command.set(company.ids)],
+            }
+        ).sudo(False)
 
     def _paycrm_config(self):
         """Adapter settings; reads secrets, so it runs as superuser on purpose."""

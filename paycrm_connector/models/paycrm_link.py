@@ -3,9 +3,12 @@ import logging
 import time
 from datetime import datetime, timedelta, timezone
 
+import babel.dates
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, formatLang
+from odoo.tools.misc import babel_locale_parse, get_lang
 
 from .. import const
 from ..gateways import CheckoutRequest, GatewayError, get_adapter, money
@@ -241,15 +244,14 @@ class PaycrmLink(models.Model):
             [("move_id", "=", move.id), ("state", "=", "open"), ("id", "!=", link.id)]
         )
         stale._paycrm_schedule_expiry()
-        move._message_log(
-            body=_(
-                "Payment link opened: new %(gateway)s checkout session %(session)s "
-                "for %(amount)s, valid until %(expiry)s (UTC).",
-                gateway=gateway.name,
-                session=link.session_ref,
+        link._paycrm_log(
+            _(
+                "Checkout opened for %(amount)s on %(gateway)s (expires in "
+                "%(lifetime)s).",
                 amount=link._paycrm_amount_label(),
-                expiry=link.expires_at,
-            ),
+                gateway=gateway.name,
+                lifetime=link._paycrm_lifetime_label(),
+            )
         )
         return link, True
 
@@ -314,11 +316,14 @@ class PaycrmLink(models.Model):
     def _paycrm_opened(self):
         for link in self:
             if not link.open_count:
-                link.move_id._message_log(
-                    body=_(
-                        "Payment link opened: checkout session %(session)s reused.",
-                        session=link.session_ref,
-                    ),
+                link._paycrm_log(
+                    _(
+                        "Checkout opened for %(amount)s on %(gateway)s (expires in "
+                        "%(lifetime)s).",
+                        amount=link._paycrm_amount_label(),
+                        gateway=link.gateway_id.name,
+                        lifetime=link._paycrm_lifetime_label(),
+                    )
                 )
             link.write(
                 {
@@ -328,10 +333,27 @@ class PaycrmLink(models.Model):
             )
 
     def _paycrm_amount_label(self):
+        """The session's amount as staff read money: ``$ 1,800.00``."""
         self.ensure_one()
-        return (
-            f"{self.amount:.{self.currency_id.decimal_places}f} {self.currency_id.name}"
+        return formatLang(self.env, self.amount, currency_obj=self.currency_id)
+
+    def _paycrm_lifetime_label(self):
+        """How long the session stays valid from now, in words (``1 day``)."""
+        self.ensure_one()
+        left = (self.expires_at or fields.Datetime.now()) - fields.Datetime.now()
+        return babel.dates.format_timedelta(
+            max(left, timedelta(minutes=1)),
+            locale=babel_locale_parse(get_lang(self.env).code),
         )
+
+    def _paycrm_log(self, body):
+        """A line in the invoice's chatter. A customer's click is written in
+        the customer's name, not "Public user"; staff actions in their own."""
+        for link in self:
+            author = link.move_id.partner_id if self.env.user._is_public() else None
+            link.move_id._message_log(
+                body=body, author_id=author.id if author else None
+            )
 
     # --------------------------------------------------------------- closing
 
@@ -348,10 +370,8 @@ class PaycrmLink(models.Model):
         link = self.search(domain, limit=1)
         if link and link.state != "paid":
             link.state = "paid"
-            link.move_id._message_log(
-                body=_(
-                    "Paid through checkout session %(session)s.", session=session_ref
-                ),
+            link._paycrm_log(
+                _("Checkout for %(amount)s paid.", amount=link._paycrm_amount_label())
             )
         self._paycrm_queue_finished_invoices(link.move_id)
         return link
@@ -371,12 +391,12 @@ class PaycrmLink(models.Model):
         )
         if link:
             link.state = "expired"
-            link.move_id._message_log(
-                body=_(
-                    "The payment through checkout session %(session)s failed: the "
-                    "link asks for the amount again.",
-                    session=session_ref,
-                ),
+            link._paycrm_log(
+                _(
+                    "The payment of %(amount)s at checkout failed: the link asks "
+                    "for the amount again.",
+                    amount=link._paycrm_amount_label(),
+                )
             )
         return link
 
@@ -420,10 +440,11 @@ class PaycrmLink(models.Model):
         lapsed = self.search([("state", "=", "open"), ("expires_at", "<=", now)])
         for link in lapsed:
             link.state = "expired"
-            link.move_id._message_log(
-                body=_(
-                    "Checkout session %(session)s expired.", session=link.session_ref
-                ),
+            link._paycrm_log(
+                _(
+                    "Checkout for %(amount)s expired.",
+                    amount=link._paycrm_amount_label(),
+                )
             )
         links = self.search([("state", "=", "closing")], limit=batch_size)
         remaining = self.search_count([("state", "=", "closing")]) - len(links)
@@ -455,6 +476,6 @@ class PaycrmLink(models.Model):
             self.write(values)
             return
         self.write({"state": "expired", "last_error": False})
-        self.move_id._message_log(
-            body=_("Checkout session %(session)s expired.", session=self.session_ref),
+        self._paycrm_log(
+            _("Checkout for %(amount)s expired.", amount=self._paycrm_amount_label())
         )

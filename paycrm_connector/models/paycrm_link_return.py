@@ -2,10 +2,10 @@
 their return (PayPal), or on the demo gateway's own hosted page."""
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, formatLang
 
 from .. import const
-from ..gateways import DemoAdapter
+from ..gateways import DemoAdapter, money
 
 
 class PaycrmLink(models.Model):
@@ -76,29 +76,30 @@ class PaycrmLink(models.Model):
         if result.currency != self.currency_id.name or (
             result.amount_minor != self.amount_minor
         ):
-            self.move_id._message_log(
-                body=_(
-                    "Checkout session %(session)s captured %(got)s %(got_cur)s "
-                    "(minor units) instead of %(want)s %(want_cur)s: check payment "
-                    "%(ref)s before it is booked.",
-                    session=self.session_ref,
-                    got=result.amount_minor,
-                    got_cur=result.currency,
-                    want=self.amount_minor,
-                    want_cur=self.currency_id.name,
+            self._paycrm_log(
+                _(
+                    "The gateway took %(got)s where the checkout asked for "
+                    "%(amount)s: check payment %(ref)s in the gateway before it is "
+                    "booked.",
+                    got=self._paycrm_minor_label(result.amount_minor, result.currency),
+                    amount=self._paycrm_amount_label(),
                     ref=result.payment_ref,
                 )
             )
             return "mismatch"
-        self.move_id._message_log(
-            body=_(
-                "Payment %(ref)s taken through checkout session %(session)s "
-                "(%(status)s); it is booked when the gateway confirms it.",
-                ref=result.payment_ref,
-                session=self.session_ref,
-                status=status,
+        if status == "pending":
+            body = _(
+                "Payment of %(amount)s submitted at checkout, under review by the "
+                "gateway; it is booked when the gateway confirms it.",
+                amount=self._paycrm_amount_label(),
             )
-        )
+        else:
+            body = _(
+                "Payment of %(amount)s taken at checkout; it is booked when the "
+                "gateway confirms it.",
+                amount=self._paycrm_amount_label(),
+            )
+        self._paycrm_log(body)
         return status
 
     def _paycrm_refusal(self):
@@ -192,3 +193,21 @@ class PaycrmLink(models.Model):
         )
         self.env["paycrm.event"]._paycrm_store(gateway, adapter.payload(event), event)
         return ""
+
+    def _paycrm_minor_label(self, amount_minor, currency_name):
+        """A gateway amount in minor units of ``currency_name``, as staff read
+        money (``$ 8.00``)."""
+        self.ensure_one()
+        name = (currency_name or "").upper()
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", name)], limit=1)
+        )
+        exponent = self.gateway_id._paycrm_adapter().currency_exponent(
+            name, currency.decimal_places if currency else 2
+        )
+        amount = money.from_minor(amount_minor, exponent)
+        if not currency:
+            return f"{amount} {name}"
+        return formatLang(self.env, float(amount), currency_obj=currency)

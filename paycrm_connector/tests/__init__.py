@@ -39,3 +39,6 @@ from . import test_in_flight
 from . import test_paypal_verify_outage
 from . import test_refund_wizard_values
 from . import test_tieout_paypal
+from . import test_security_groups
+from . import test_staff_labels
+from . import test_staff_tours

@@ -69,7 +69,9 @@ class TestStablePayUrl(PaycrmLinkCase):
         )
         self.assertTrue(invoice.paycrm_link_last_opened)
         self.assertEqual(invoice.paycrm_link_expires_at, link.expires_at)
-        self.assertIn(link.session_ref, invoice.message_ids[0].body)
+        # The chatter line speaks plainly: no raw session id (issue 14).
+        self.assertIn("Checkout opened for", invoice.message_ids[0].body)
+        self.assertNotIn(link.session_ref, invoice.message_ids[0].body)
         # The partner's Stripe customer was created once, on demand.
         self.assertEqual(
             len([r for r in self.standin.requests if r.path == "/v1/customers"]), 1

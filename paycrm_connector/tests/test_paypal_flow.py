@@ -198,5 +198,8 @@ class TestPaypalFlow(PaypalFlowCase):
         response = self._pp_return(invoice, order_id)
         self.assertEqual(response.status_code, 200)
         self.assertIn("being reviewed", response.text)
-        self.assertIn("instead of 8000 USD", invoice.message_ids[0].body)
+        self.assertIn(
+            "took $&nbsp;8.00 where the checkout asked for $&nbsp;80.00",
+            invoice.message_ids[0].body,
+        )
         self.assertFalse(self._pp_moves())

@@ -2,7 +2,9 @@
 
 The addon's fields on invoices and contacts are restricted to its groups; Odoo
 reads every copyable field when it duplicates or reverses a record, so such a
-field must not be copied (or Odoo raises an AccessError at a billing user).
+field must not be copied (or Odoo raises an AccessError at a user outside
+them). Invoicing / Billing users are connector users by default (the group is
+implied); an employee with contact rights only is not.
 """
 
 from odoo.tests import tagged
@@ -25,8 +27,9 @@ class TestFieldsOutsideGroups(PaycrmCommon):
 
     def test_groups_really_exclude_these_users(self):
         group = self.env.ref("paycrm_connector.group_paycrm_user")
-        self.assertNotIn(group, self.billing.groups_id)
         self.assertNotIn(group, self.employee.groups_id)
+        # Billing users get the connector's everyday features by default.
+        self.assertIn(group, self.billing.groups_id)
 
     def test_restricted_fields_on_odoo_models_are_not_copied(self):
         models = ("account.move", "account.move.line", "res.partner", "res.company")

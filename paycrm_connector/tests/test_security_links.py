@@ -428,7 +428,7 @@ class TestBoundedWrites(PaypalFlowCase):
         # Past the cap no new session opens; the last open one is still reused.
         self.assertEqual(statuses, [303] * quota + [429, 303])
         self.assertEqual(len(invoice.paycrm_link_ids), quota)
-        self.assertLessEqual(len(self._notes(invoice, "Payment link opened")), quota)
+        self.assertLessEqual(len(self._notes(invoice, "Checkout opened for")), quota)
         page = self._click(
             invoice, path=f"{self._path(invoice)}?gateway={self.demo_gateway.id}"
         )

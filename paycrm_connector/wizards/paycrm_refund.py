@@ -179,7 +179,7 @@ class PaycrmRefund(models.TransientModel):
         if payment not in self._paycrm_payments(invoice):
             raise UserError(
                 _(
-                    "Payment %(payment)s is not a gateway payment reconciled with "
+                    "%(payment)s is not a gateway payment reconciled with "
                     "invoice %(invoice)s: choose one of this invoice's payments.",
                     payment=payment.display_name,
                     invoice=invoice.display_name,
@@ -192,7 +192,7 @@ class PaycrmRefund(models.TransientModel):
         if currency.compare_amounts(self.amount, left) > 0:
             raise UserError(
                 _(
-                    "Payment %(payment)s holds %(left)s %(cur)s after its earlier "
+                    "%(payment)s holds %(left)s %(cur)s after its earlier "
                     "refunds: enter at most that amount.",
                     payment=payment.display_name,
                     left=left,
