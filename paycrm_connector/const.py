@@ -130,6 +130,8 @@ RISK_RATINGS = [
     ("B", "B - slips a little"),
     ("C", "C - often late"),
     ("D", "D - high risk"),
+    # Fewer paid invoices than the minimum history: no grade is earned yet.
+    ("new", "Not enough history"),
 ]
 
 # ir.config_parameter keys (database-wide, like the profiles they tune) and
