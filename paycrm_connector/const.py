@@ -111,12 +111,29 @@ PAYPAL_DISPUTE_OUTCOMES = {
 }
 
 # Outcome of one (invoice, stage) reminder, as stored on paycrm.reminder.log.
+# A reminder log's result follows its message: pending while the run claims it,
+# queued until the mail (or SMS) leaves, then what Odoo's notification says.
 REMINDER_RESULTS = [
     ("pending", "Pending"),
+    ("queued", "Queued"),
     ("sent", "Sent"),
     ("fallback", "Sent (fallback channel)"),
     ("failed", "Failed"),
+    ("bounced", "Bounced"),
 ]
+# Results that reached the customer.
+REMINDER_DELIVERED = ("sent", "fallback")
+# mail.notification status -> reminder log result ("pending" is an SMS the
+# provider accepted: Odoo shows it as sent).
+NOTIFICATION_RESULTS = {
+    "ready": "queued",
+    "process": "queued",
+    "pending": "sent",
+    "sent": "sent",
+    "exception": "failed",
+    "canceled": "failed",
+    "bounce": "bounced",
+}
 
 ESCALATION_TARGETS = [
     ("none", "No escalation"),
@@ -130,6 +147,8 @@ RISK_RATINGS = [
     ("B", "B - slips a little"),
     ("C", "C - often late"),
     ("D", "D - high risk"),
+    # Fewer paid invoices than the minimum history: no grade is earned yet.
+    ("new", "Not enough history"),
 ]
 
 # ir.config_parameter keys (database-wide, like the profiles they tune) and

@@ -112,8 +112,9 @@ class AccountMove(models.Model):
     @api.depends("paycrm_reminder_log_ids.result", "paycrm_reminder_log_ids.stage_id")
     def _compute_paycrm_reminder_stage_id(self):
         for move in self:
+            # Queued counts: the stage went out, whatever its delivery.
             sent = move.paycrm_reminder_log_ids.filtered(
-                lambda log: log.result in ("sent", "fallback")
+                lambda log: log.result in ("queued", *const.REMINDER_DELIVERED)
             )
             move.paycrm_reminder_stage_id = sent.stage_id.sorted("offset_days")[-1:]
 
@@ -368,7 +369,8 @@ class AccountMove(models.Model):
         invoices = self.filtered(lambda m: m.move_type == "out_invoice")
         if not invoices:
             raise UserError(_("Select customer invoices to remind."))
-        stats = {"sent": 0, "failed": 0, "skipped": 0}
+        Policy = self.env["paycrm.reminder.policy"]
+        stats = Policy._paycrm_new_stats()
         for policy, group in invoices.grouped(
             lambda m: m._paycrm_reminder_policy()
         ).items():
@@ -383,9 +385,8 @@ class AccountMove(models.Model):
             result = policy.with_company(policy.company_id)._paycrm_run(
                 invoices=group, force=True
             )
-            for key in stats:
-                stats[key] += result[key]
-        return self.env["paycrm.reminder.policy"]._paycrm_run_notification(stats)
+            Policy._paycrm_add_stats(stats, result)
+        return Policy._paycrm_run_notification(stats)
 
     def action_paycrm_promise(self):
         return {
@@ -400,22 +401,98 @@ class AccountMove(models.Model):
             },
         }
 
-    def _paycrm_reminder_lines(self):
-        """Template lines for these invoices when rendered outside a run (e.g.
-        the template preview): the run passes its own grouped lines."""
-        today = fields.Date.context_today(self)
-        return [
-            {
-                "invoice": move,
-                "days_late": (today - move._paycrm_reminder_due_date()).days,
-                "residual": move.amount_residual,
-                "currency": move.currency_id,
-                "due_date": move._paycrm_reminder_due_date(),
-                # sudo: the link goes to the customer in this very message.
-                "link": move.sudo().paycrm_link_url,
-            }
-            for move in self
-        ]
+    def _paycrm_reminder_values(self, today=None, stages=None, reminded=None):
+        """What a reminder about these invoices can truthfully say.
+
+        The one place the reminder wording is decided from (runs, the Preview
+        and the template editor's preview): one line per invoice with its real
+        due state on ``today`` (``not_due``, ``due_today``, ``late``), and
+        whether a reminder about it was already *sent* before (the reminder
+        log; queued, failed and bounced ones never reached the customer).
+        ``stages``: {invoice id: stage} of a run, whose *Include Pay Link*
+        applies; ``reminded``: the ``_paycrm_reminded_invoice_ids()`` of a
+        whole batch, read once.
+
+        The pay button is the invoice's stable URL, and only while one of our
+        gateways can take the payment: the same test as the invoice email's
+        *Pay online* button.
+        """
+        today = today or fields.Date.context_today(self)
+        stages = stages or {}
+        if reminded is None:
+            reminded = self._paycrm_reminded_invoice_ids()
+        lines = []
+        for move in self:
+            days = (today - move._paycrm_reminder_due_date()).days
+            stage = stages.get(move.id)
+            # sudo: the link goes to the customer in this very message, and
+            # automation rules may run as a user without the connector group.
+            sudo_move = move.sudo()
+            link = (
+                (not stage or stage.include_pay_link)
+                and sudo_move._paycrm_is_payable()
+                and sudo_move._paycrm_pay_url()
+            )
+            lines.append(
+                {
+                    "invoice": move,
+                    "stage": stage,
+                    "days_late": days,
+                    "days": abs(days),
+                    "due_state": "late"
+                    if days > 0
+                    else ("due_today" if days == 0 else "not_due"),
+                    "reminded": move.id in reminded,
+                    "residual": move.amount_residual,
+                    "currency": move.currency_id,
+                    "due_date": move._paycrm_reminder_due_date(),
+                    "link": link or False,
+                }
+            )
+        counts = {
+            state: sum(1 for line in lines if line["due_state"] == state)
+            for state in ("not_due", "due_today", "late")
+        }
+        followed = sum(1 for line in lines if line["reminded"])
+        follow_up = False
+        if followed:
+            follow_up = "all" if followed == len(lines) else "some"
+        return dict(
+            counts,
+            lines=lines,
+            count=len(lines),
+            reminded=followed,
+            follow_up=follow_up,
+            links=any(line["link"] for line in lines),
+        )
+
+    def _paycrm_reminded_invoice_ids(self):
+        """Ids of these invoices a reminder was already sent about."""
+        # sudo: the log decides the wording of what the customer gets; a user
+        # rendering the template may not read it.
+        rows = (
+            self.env["paycrm.reminder.log"]
+            .sudo()
+            ._read_group(
+                [
+                    ("invoice_id", "in", self.ids),
+                    ("result", "in", const.REMINDER_DELIVERED),
+                ],
+                ["invoice_id"],
+            )
+        )
+        return {invoice.id for (invoice,) in rows}
+
+    def _paycrm_due_status(self, today):
+        """'5 days late', 'due today', 'due in 3 days': an SMS-sized due state,
+        in the context language."""
+        self.ensure_one()
+        days = (today - self._paycrm_reminder_due_date()).days
+        if days > 0:
+            return _("%(days)s days late", days=days)
+        if days == 0:
+            return _("due today")
+        return _("due in %(days)s days", days=-days)
 
     # ------------------------------------------------------------ payment links
 

@@ -33,7 +33,7 @@ class PaycrmProfileRating(models.AbstractModel):
         rating, reasons = self._paycrm_risk(
             settings,
             has_invoices=bool(row),
-            own_history=own_history,
+            paid_count=paid_count,
             avg_late=avg_late,
             on_time=on_time if due_count >= settings["profile_min_history"] else None,
             oldest=row.get("oldest") or 0,
@@ -62,13 +62,20 @@ class PaycrmProfileRating(models.AbstractModel):
 
     @api.model
     def _paycrm_risk(
-        self, settings, has_invoices, own_history, avg_late, on_time, oldest
+        self, settings, has_invoices, paid_count, avg_late, on_time, oldest
     ):
         """(rating, reasons): the worst grade any rule reaches, with the
-        reasons of that grade. Lateness and on-time rules need own history."""
+        reasons of that grade.
+
+        An invoice overdue past the C or D limit grades any customer: that is
+        today's fact, history or not. Below it, a customer with fewer paid
+        invoices than the minimum history is *Not enough history* (a grade
+        from one or two payments would claim what the data cannot show). And
+        A ("pays on time") is never given while an invoice is overdue."""
         if not has_invoices:
             return False, False
         s = settings
+        overdue = _("An invoice is %(days)s days overdue", days=oldest)
         rules = [
             ("D", oldest > s["risk_d_overdue_days"], _(
                 "An invoice is %(days)s days overdue (over %(limit)s)",
@@ -77,19 +84,33 @@ class PaycrmProfileRating(models.AbstractModel):
                 "An invoice is %(days)s days overdue (over %(limit)s)",
                 days=oldest, limit=s["risk_c_overdue_days"])),
         ]  # fmt: skip
-        if own_history:
-            late = round(avg_late, 1)
-            rules += [
-                ("D", avg_late > s["risk_d_days_late"], _(
-                    "Pays %(days)s days late on average (over %(limit)s)",
-                    days=late, limit=s["risk_d_days_late"])),
-                ("C", avg_late > s["risk_c_days_late"], _(
-                    "Pays %(days)s days late on average (over %(limit)s)",
-                    days=late, limit=s["risk_c_days_late"])),
-                ("B", avg_late > s["risk_b_days_late"], _(
-                    "Pays %(days)s days late on average (over %(limit)s)",
-                    days=late, limit=s["risk_b_days_late"])),
-            ]  # fmt: skip
+        fired = [(grade, reason) for grade, hit, reason in rules if hit]
+        if not fired and paid_count < s["profile_min_history"]:
+            reasons = [
+                _(
+                    "Paid invoices in the last 12 months: %(count)s of the "
+                    "%(minimum)s a rating needs",
+                    count=paid_count,
+                    minimum=s["profile_min_history"],
+                )
+            ]
+            if oldest > 0:
+                reasons.append(overdue)
+            return "new", "; ".join(reasons)
+        late = round(avg_late, 1)
+        rules = [
+            ("D", avg_late > s["risk_d_days_late"], _(
+                "Pays %(days)s days late on average (over %(limit)s)",
+                days=late, limit=s["risk_d_days_late"])),
+            ("C", avg_late > s["risk_c_days_late"], _(
+                "Pays %(days)s days late on average (over %(limit)s)",
+                days=late, limit=s["risk_c_days_late"])),
+            ("B", avg_late > s["risk_b_days_late"], _(
+                "Pays %(days)s days late on average (over %(limit)s)",
+                days=late, limit=s["risk_b_days_late"])),
+            # Any overdue invoice contradicts "pays on time".
+            ("B", oldest > 0, overdue),
+        ]  # fmt: skip
         if on_time is not None:
             rate = round(on_time)
             rules += [
@@ -100,9 +121,19 @@ class PaycrmProfileRating(models.AbstractModel):
                     "On time for %(rate)s%% of invoices (under %(limit)s%%)",
                     rate=rate, limit=s["risk_b_on_time"])),
             ]  # fmt: skip
-        fired = [(grade, reason) for grade, hit, reason in rules if hit]
+        fired += [(grade, reason) for grade, hit, reason in rules if hit]
         if not fired:
-            return "A", _("No late payments above the thresholds")
+            if on_time is None:
+                return "A", _(
+                    "Nothing overdue; %(days)s days late on average",
+                    days=late,
+                )
+            return "A", _(
+                "Nothing overdue; %(days)s days late on average; on time for "
+                "%(rate)s%% of invoices",
+                days=late,
+                rate=round(on_time),
+            )
         worst = max(grade for grade, _reason in fired)
         # One reason per rule family: a D lateness also passes the C and B bars.
         reasons = list(dict.fromkeys(r for g, r in fired if g == worst))

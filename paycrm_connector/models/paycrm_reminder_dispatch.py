@@ -31,30 +31,34 @@ class PaycrmReminderDispatch(models.AbstractModel):
     _name = "paycrm.reminder.dispatch"
     _description = "Payment Reminder Dispatch"
 
-    def _paycrm_lines(self, group):
-        # sudo: the pay link is what the customer receives anyway; automation
-        # rules may run as a user without the connector group.
-        lines = []
-        for invoice, stage, days in group["items"]:
-            lines.append(
-                {
-                    "invoice": invoice,
-                    "stage": stage,
-                    "days_late": days,
-                    "residual": invoice.amount_residual,
-                    "currency": invoice.currency_id,
-                    "due_date": invoice._paycrm_reminder_due_date(),
-                    "link": stage.include_pay_link and invoice.sudo().paycrm_link_url,
-                }
+    def _paycrm_reminders(self, groups, today):
+        """Set each group's ``reminder`` (what the message may truthfully say,
+        see account.move._paycrm_reminder_values) and its ``lines``; whether
+        an invoice was reminded before is read once for the whole batch."""
+        moves = self.env["account.move"]
+        invoices = moves.concat(*(item[0] for g in groups for item in g["items"]))
+        reminded = invoices._paycrm_reminded_invoice_ids()
+        for group in groups:
+            reminder = moves.concat(
+                *(item[0] for item in group["items"])
+            )._paycrm_reminder_values(
+                today,
+                stages={item[0].id: item[1] for item in group["items"]},
+                reminded=reminded,
             )
-        return lines
+            group["reminder"] = reminder
+            group["lines"] = reminder["lines"]
 
     def _paycrm_render_emails(self, groups):
         """Render subject and body per group; a group whose template fails gets
         ``error`` set and the others are still rendered."""
         for template, tgroups in self._paycrm_by_template(groups).items():
             context = {
-                "paycrm_groups": {g["items"][0][0].id: g["lines"] for g in tgroups}
+                "paycrm_reminders": {
+                    g["items"][0][0].id: g["reminder"] for g in tgroups
+                },
+                # What templates written before paycrm_reminders read.
+                "paycrm_groups": {g["items"][0][0].id: g["lines"] for g in tgroups},
             }
             try:
                 self._paycrm_render_into(template, tgroups, context)
@@ -97,12 +101,15 @@ class PaycrmReminderDispatch(models.AbstractModel):
             group["body"] = bodies[lead_id]
             group["subject"] = subjects[lead_id]
 
-    def _paycrm_sms_values(self, policy, group):
+    def _paycrm_sms_values(self, policy, group, today):
         partner = group["recipient"]
         lang = partner.lang
         lines = group["lines"]
         currency = lines[0]["currency"]
+        # The most overdue invoice speaks for the message.
+        first = min(lines, key=lambda line: line["due_date"])["invoice"]
         return {
+            "due_status": first.with_context(lang=lang)._paycrm_due_status(today),
             "customer": partner.name or "",
             "company": policy.company_id.name,
             "invoices": ", ".join(line["invoice"].name for line in lines),
@@ -110,20 +117,27 @@ class PaycrmReminderDispatch(models.AbstractModel):
                 self.env, sum(line["residual"] for line in lines), currency, lang
             ),
             "due_date": format_date(self.env, lines[0]["due_date"], lang_code=lang),
-            "days_late": str(max(line["days_late"] for line in lines)),
+            "days_late": str(max(max(line["days_late"] for line in lines), 0)),
             "links": " ".join(line["link"] for line in lines if line["link"]),
         }
 
-    def _paycrm_deliver(self, policy, groups, now):
+    def _paycrm_deliver(self, policy, groups, now, today):
         company = policy.company_id
-        for group in groups:
-            group["lines"] = self._paycrm_lines(group)
+        self._paycrm_reminders(groups, today)
         self._paycrm_render_emails(groups)
         rendered = [g for g in groups if not g.get("error")]
         self._paycrm_queue_emails(
             [g for g in rendered if "email" in g["channels"]], company
         )
-        self._paycrm_queue_sms(policy, [g for g in rendered if "sms" in g["channels"]])
+        self._paycrm_queue_sms(
+            policy, [g for g in rendered if "sms" in g["channels"]], today
+        )
+        for group in rendered:
+            if group.get("sms_error") and "email" not in group["channels"]:
+                # Nothing at all left for this customer: a failure, retried
+                # by the next run like a template that failed to render.
+                group["error"] = group["sms_error"]
+        rendered = [g for g in groups if not g.get("error")]
         self._paycrm_log_results(policy, groups, now)
         self._paycrm_escalate(rendered)
 
@@ -211,7 +225,7 @@ class PaycrmReminderDispatch(models.AbstractModel):
             group["message"] = message
             group["mail"] = mail
 
-    def _paycrm_queue_sms(self, policy, groups):
+    def _paycrm_queue_sms(self, policy, groups, today):
         """Queue one SMS per group, as ``_message_sms(put_in_queue=True)`` would
         (message on the customer, sms.sms, notification with its tracker) but
         with one create per model for the whole batch. The SMS cron talks to
@@ -221,7 +235,8 @@ class PaycrmReminderDispatch(models.AbstractModel):
             return
         for group in groups:
             group["sms_body"] = group["stage"]._paycrm_render_sms(
-                self._paycrm_sms_values(policy, group), lang=group["recipient"].lang
+                self._paycrm_sms_values(policy, group, today),
+                lang=group["recipient"].lang,
             )
         try:
             with self.env.cr.savepoint():
@@ -293,11 +308,12 @@ class PaycrmReminderDispatch(models.AbstractModel):
             channels = group["channels"]
             channel = "both" if len(channels) == 2 else next(iter(channels))
             error = group.get("error") or group.get("sms_error")
+            # Queued: the mail queue and the SMS provider decide what becomes
+            # of the message; the log follows (paycrm.reminder.log
+            # _paycrm_follow_delivery).
             outcome = (
                 channel,
-                "failed"
-                if group.get("error")
-                else ("fallback" if group["note"] else "sent"),
+                "failed" if group.get("error") else "queued",
                 group["note"],
                 error or False,
             )
@@ -321,7 +337,7 @@ class PaycrmReminderDispatch(models.AbstractModel):
             for invoice, stage, _days in group["items"]:
                 notes[invoice.id] = Markup("%s<br/>%s") % (
                     _(
-                        "Payment reminder %(stage)s sent by %(channel)s to "
+                        "Payment reminder %(stage)s queued by %(channel)s for "
                         "%(customer)s.",
                         stage=stage.name,
                         channel=how.lower(),
@@ -329,7 +345,7 @@ class PaycrmReminderDispatch(models.AbstractModel):
                     ),
                     escape(group["note"] or ""),
                 )
-        # One write per outcome (sent, fallback, failed...), not one per customer.
+        # One write per outcome (queued, failed...), not one per customer.
         for (channel, result, note, error), log_ids in by_outcome.items():
             Log.browse(log_ids).write(
                 {

@@ -4,6 +4,10 @@ from odoo import api, fields, models
 
 from .. import const
 
+# Worst last: a message counts as bounced or failed as soon as one of its
+# notifications is.
+DELIVERY_SEVERITY = ["sent", "fallback", "queued", "failed", "bounced"]
+
 
 class PaycrmReminderLog(models.Model):
     _name = "paycrm.reminder.log"
@@ -24,11 +28,20 @@ class PaycrmReminderLog(models.Model):
     channel = fields.Selection(const.REMINDER_CHANNELS)
     sent_at = fields.Datetime(index=True)
     result = fields.Selection(
-        const.REMINDER_RESULTS, required=True, default="pending", index=True
+        const.REMINDER_RESULTS,
+        required=True,
+        default="pending",
+        index=True,
+        help="What became of the message: queued until the mail or SMS leaves, "
+        "then sent, failed or bounced, as Odoo's delivery status of the "
+        "message says.",
     )
     note = fields.Char(help="Why a fallback channel was used, or what was retried.")
     error = fields.Text(readonly=True)
-    mail_message_id = fields.Many2one("mail.message", ondelete="set null")
+    # Indexed: every notification status change looks its log up by message.
+    mail_message_id = fields.Many2one(
+        "mail.message", ondelete="set null", index="btree_not_null"
+    )
     mail_id = fields.Many2one("mail.mail", string="Email", ondelete="set null")
     sms_id = fields.Many2one("sms.sms", string="SMS", ondelete="set null")
     sms_state = fields.Selection(related="sms_id.state", string="SMS State")
@@ -69,6 +82,62 @@ class PaycrmReminderLog(models.Model):
         )
 
     @api.model
+    def _paycrm_follow_delivery(self, messages):
+        """Update the logs of these messages from their notifications.
+
+        Called on every notification status change (the mail queue sending or
+        failing, the SMS provider's report, a bounce coming back, a resend by
+        hand), so the log never says *Sent* for a message that did not leave.
+        A log being claimed again (pending) keeps its new run's outcome.
+        """
+        if not messages:
+            return
+        # sudo: the mail queue, the SMS report or the bounce runs as whoever
+        # triggers it; the log is derived from the mail machinery's state.
+        logs = self.sudo().search(
+            [
+                ("mail_message_id", "in", messages.ids),
+                ("result", "!=", "pending"),
+            ]
+        )
+        failure_types = dict(
+            self.env["mail.notification"]
+            ._fields["failure_type"]
+            ._description_selection(self.env)
+        )
+        updates = {}
+        for log in logs:
+            notifications = log.mail_message_id.notification_ids.filtered(
+                lambda n: n.notification_type in ("email", "sms")
+            )
+            if not notifications:
+                continue
+            # One notification per reminder message; the worst one wins.
+            notification = max(
+                notifications,
+                key=lambda n: DELIVERY_SEVERITY.index(
+                    const.NOTIFICATION_RESULTS.get(n.notification_status, "queued")
+                ),
+            )
+            result = const.NOTIFICATION_RESULTS.get(
+                notification.notification_status, "queued"
+            )
+            if result == "sent" and log.note:
+                result = "fallback"
+            error = log.error
+            if result in ("failed", "bounced"):
+                error = notification.failure_reason or failure_types.get(
+                    notification.failure_type, notification.failure_type or False
+                )
+            elif result in const.REMINDER_DELIVERED:
+                # Clears what a transient failure wrote while sending.
+                error = False
+            if (result, error) != (log.result, log.error):
+                updates.setdefault((result, error), []).append(log.id)
+        for (result, error), ids in updates.items():
+            self.sudo().browse(ids).write({"result": result, "error": error})
+
+    @api.model
     def _paycrm_credit_payments(self, invoices=None):
         """Credit the last reminder before each payment inside the window.
 
@@ -77,7 +146,7 @@ class PaycrmReminderLog(models.Model):
         """
         domain = [
             ("paid_date", "=", False),
-            ("result", "in", ("sent", "fallback")),
+            ("result", "in", const.REMINDER_DELIVERED),
             ("invoice_id.payment_state", "in", ("paid", "in_payment")),
         ]
         if invoices is not None:

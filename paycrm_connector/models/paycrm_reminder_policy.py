@@ -21,6 +21,16 @@ _logger = logging.getLogger(__name__)
 BATCH_SIZE_PARAM = "paycrm_connector.reminder_batch_size"
 
 
+def redo_sql(alias):
+    """A log the next run sends again: it failed before any message was queued
+    (a template that did not render, an SMS that could not be queued). A
+    message that failed or bounced on its way out is not sent again by the
+    run: Odoo's resend (and the SMS retries) act on that very message, and
+    the log follows it."""
+    log = SQL.identifier(alias)
+    return SQL("(%s.result = 'failed' AND %s.mail_message_id IS NULL)", log, log)
+
+
 class PaycrmReminderPolicy(models.Model):
     _name = "paycrm.reminder.policy"
     _description = "Payment Reminder Policy"
@@ -85,17 +95,81 @@ class PaycrmReminderPolicy(models.Model):
         return self._paycrm_run_notification(self._paycrm_run(), close=True)
 
     @api.model
+    def _paycrm_new_stats(self):
+        """What a run did: customers reminded (``sent``: by ``email``, by
+        ``sms``), customers whose message could not be prepared (``failed``),
+        customers skipped, invoices skipped per reason (``reasons``), and
+        whether the whole run was a skipped weekend day."""
+        return {
+            "sent": 0,
+            "failed": 0,
+            "skipped": 0,
+            "email": 0,
+            "sms": 0,
+            "reasons": {},
+            "weekend": False,
+        }
+
+    @api.model
+    def _paycrm_add_stats(self, total, part):
+        for key, value in part.items():
+            if key == "reasons":
+                for reason, count in value.items():
+                    total["reasons"][reason] = total["reasons"].get(reason, 0) + count
+            elif key == "weekend":
+                total["weekend"] = total["weekend"] or value
+            else:
+                total[key] += value
+        return total
+
+    @api.model
     def _paycrm_run_notification(self, stats, close=False):
-        """The toast shown after a manual run, from ``_paycrm_run`` stats."""
+        """The toast shown after a manual run, from ``_paycrm_run`` stats: what
+        was queued on which channel, what failed, what was skipped and why."""
+        parts = []
+        if stats["weekend"]:
+            parts.append(
+                _(
+                    "Nothing sent: today is a weekend day and this policy skips "
+                    "weekends."
+                )
+            )
+        elif stats["sent"]:
+            parts.append(
+                _(
+                    "%(sent)s customers reminded: %(email)s by email, %(sms)s by "
+                    "SMS. The messages are queued; the reminder log shows when "
+                    "each one is sent, fails or bounces.",
+                    sent=stats["sent"],
+                    email=stats["email"],
+                    sms=stats["sms"],
+                )
+            )
+        elif not stats["failed"]:
+            parts.append(_("No reminder sent."))
+        if stats["failed"]:
+            parts.append(
+                _(
+                    "%(failed)s customers not reminded: their message could not "
+                    "be prepared (the reminder log says why).",
+                    failed=stats["failed"],
+                )
+            )
+        if stats["reasons"]:
+            parts.append(
+                _(
+                    "Invoices skipped: %(reasons)s.",
+                    reasons="; ".join(
+                        f"{reason} ({count})"
+                        for reason, count in sorted(stats["reasons"].items())
+                    ),
+                )
+            )
         params = {
             "title": _("Reminders"),
-            "message": _(
-                "%(sent)s customers reminded, %(failed)s failed, %(skipped)s skipped.",
-                sent=stats["sent"],
-                failed=stats["failed"],
-                skipped=stats["skipped"],
-            ),
+            "message": " ".join(parts),
             "type": "warning" if stats["failed"] else "success",
+            "sticky": bool(stats["failed"]),
         }
         if close:
             params["next"] = {"type": "ir.actions.act_window_close"}
@@ -156,7 +230,8 @@ class PaycrmReminderPolicy(models.Model):
         )
 
     def _paycrm_last_offsets(self, invoices):
-        """{invoice id: highest stage offset already sent (failed ones excluded)}."""
+        """{invoice id: highest stage offset already sent (the ones the run
+        will redo excluded, see redo_sql)}."""
         if not invoices:
             return {}
         self.env["paycrm.reminder.log"].flush_model()
@@ -165,12 +240,24 @@ class PaycrmReminderPolicy(models.Model):
                 """SELECT log.invoice_id, MAX(stage.offset_days)
                      FROM paycrm_reminder_log log
                      JOIN paycrm_reminder_stage stage ON stage.id = log.stage_id
-                    WHERE log.invoice_id = ANY(%s) AND log.result != 'failed'
+                    WHERE log.invoice_id = ANY(%s) AND NOT (%s)
                  GROUP BY log.invoice_id""",
                 invoices.ids,
+                redo_sql("log"),
             )
         )
         return dict(self.env.cr.fetchall())
+
+    def _paycrm_plan_today(self, invoices=None, force=False):
+        """(today, weekend, groups): what a run does today. The cron, Run now,
+        Send reminder now and the Preview all start here, so the Preview
+        shows the very stages, recipients and channels the run logs.
+        ``weekend``: a skipped weekend day (no groups then)."""
+        self.ensure_one()
+        today = self._paycrm_today()
+        if self.skip_weekends and today.weekday() >= 5 and not force:
+            return today, True, []
+        return today, False, self._paycrm_plan(today, invoices=invoices, force=force)
 
     def _paycrm_plan(self, today, invoices=None, force=False):
         """Customer groups due a reminder today, skipped ones with their reason.
@@ -260,13 +347,13 @@ class PaycrmReminderPolicy(models.Model):
         """Send what is due today. ``force`` (Send now) ignores weekends and
         sends the first stage to invoices not yet due any."""
         self.ensure_one()
-        stats = {"sent": 0, "failed": 0, "skipped": 0}
-        today = self._paycrm_today()
+        stats = self._paycrm_new_stats()
         self.env["paycrm.reminder.log"]._paycrm_credit_payments()
         self.env["paycrm.reminder.dispatch"]._paycrm_retry_failed_sms(self)
-        if self.skip_weekends and today.weekday() >= 5 and not force:
+        today, weekend, groups = self._paycrm_plan_today(invoices, force)
+        if weekend:
+            stats["weekend"] = True
             return stats
-        groups = self._paycrm_plan(today, invoices=invoices, force=force)
         batch_size = int(
             self.env["ir.config_parameter"].sudo().get_param(BATCH_SIZE_PARAM, 200)
         )
@@ -289,8 +376,7 @@ class PaycrmReminderPolicy(models.Model):
                     self.env.cr.rollback()
                     self.env.invalidate_all()
                     batch = self._paycrm_replan(batch, today, force)
-            for key in stats:
-                stats[key] += batch_stats[key]
+            self._paycrm_add_stats(stats, batch_stats)
             done += len(batch)
             self.env["ir.cron"]._notify_progress(
                 done=done, remaining=len(groups) - done
@@ -308,7 +394,8 @@ class PaycrmReminderPolicy(models.Model):
 
     def _paycrm_claim_logs(self, groups, now):
         """Insert one pending log per (invoice, stage); return {invoice id: log id}
-        for the rows this transaction owns. Failed rows are claimed again."""
+        for the rows this transaction owns. Rows that failed before any
+        message was queued are claimed again (redo_sql)."""
         rows = [
             SQL(
                 "(%s, %s, %s, %s, %s, 'pending', %s, %s, %s, %s, %s)",
@@ -336,9 +423,10 @@ class PaycrmReminderPolicy(models.Model):
                    VALUES %s
                    ON CONFLICT (invoice_id, stage_id) DO UPDATE
                        SET result = 'pending', error = NULL, sent_at = EXCLUDED.sent_at
-                     WHERE paycrm_reminder_log.result = 'failed'
+                     WHERE %s
                    RETURNING invoice_id, id""",
                 SQL(", ").join(rows),
+                redo_sql("paycrm_reminder_log"),
             )
         )
         claimed = dict(self.env.cr.fetchall())
@@ -347,11 +435,19 @@ class PaycrmReminderPolicy(models.Model):
         return claimed
 
     def _paycrm_send_batch(self, groups, today):
-        stats = {"sent": 0, "failed": 0, "skipped": 0}
+        stats = self._paycrm_new_stats()
+        reasons = stats["reasons"]
+
+        def skip(reason, count):
+            reasons[reason] = reasons.get(reason, 0) + count
+
         todo = []
         for group in groups:
+            for _invoice, _stage, reason in group["skipped"]:
+                skip(reason, 1)
             if group["reason"]:
                 stats["skipped"] += 1
+                skip(group["reason"], len(group["items"]))
                 if group.get("unreachable"):
                     self.env["paycrm.reminder.dispatch"]._paycrm_note_unreachable(group)
             elif group["items"]:
@@ -361,7 +457,11 @@ class PaycrmReminderPolicy(models.Model):
         Log = self.env["paycrm.reminder.log"]
         sendable = []
         for group in todo:
-            group["items"] = [item for item in group["items"] if item[0].id in claimed]
+            taken = [item for item in group["items"] if item[0].id in claimed]
+            if len(taken) < len(group["items"]):
+                # A concurrent run got there first (the log's unique key).
+                skip(_("Already sent by another run"), len(group["items"]) - len(taken))
+            group["items"] = taken
             group["logs"] = Log.browse(claimed[item[0].id] for item in group["items"])
             if group["items"]:
                 sendable.append(group)
@@ -369,10 +469,15 @@ class PaycrmReminderPolicy(models.Model):
                 stats["skipped"] += 1
         if not sendable:
             return stats
-        self.env["paycrm.reminder.dispatch"]._paycrm_deliver(self, sendable, now)
+        self.env["paycrm.reminder.dispatch"]._paycrm_deliver(self, sendable, now, today)
         self._paycrm_note_links_sent(sendable)
         for group in sendable:
-            stats["failed" if group.get("error") else "sent"] += 1
+            if group.get("error"):
+                stats["failed"] += 1
+                continue
+            stats["sent"] += 1
+            stats["email"] += "email" in group["channels"]
+            stats["sms"] += "sms" in group["channels"] and not group.get("sms_error")
         return stats
 
     def _paycrm_note_links_sent(self, groups):

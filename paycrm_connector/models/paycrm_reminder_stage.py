@@ -41,7 +41,8 @@ class PaycrmReminderStage(models.Model):
         string="SMS Text",
         translate=True,
         help="Placeholders: {customer} {company} {invoices} {amount} {due_date} "
-        "{days_late} {links}",
+        "{days_late} {due_status} {links}. {due_status} is the real state of the "
+        "most overdue invoice ('5 days late', 'due today', 'due in 3 days').",
     )
     min_amount = fields.Monetary(
         string="Minimum Amount",

@@ -316,7 +316,10 @@ class ResPartner(models.Model):
         copy=False,
         groups="paycrm_connector.group_paycrm_user",
         help="A to D, from average lateness, on-time rate and the oldest overdue "
-        "invoice; thresholds in Accounting settings. Empty without invoices.",
+        "invoice; thresholds in Accounting settings. Not enough history while the "
+        "customer has paid fewer invoices (12 months) than the minimum history, "
+        "unless an invoice is overdue past the C or D limit. A is never given "
+        "while an invoice is overdue. Empty without invoices.",
     )
     paycrm_risk_reasons = fields.Char(
         string="Rating Reasons",

@@ -7,6 +7,9 @@ from . import test_gateway_paypal
 from . import test_reminder_policy
 from . import test_reminder_skips
 from . import test_reminder_concurrency
+from . import test_reminder_wording
+from . import test_reminder_preview
+from . import test_reminder_delivery
 from . import test_profile
 from . import test_analysis
 from . import test_webhook_controller

@@ -4,12 +4,13 @@ from freezegun import freeze_time
 
 from odoo import Command, fields
 
+from odoo.addons.mail.tests.common import MockEmail
 from odoo.addons.sms.tests.common import SMSCase
 
 from .common import PaycrmCommon
 
 
-class ReminderCommon(PaycrmCommon, SMSCase):
+class ReminderCommon(PaycrmCommon, SMSCase, MockEmail):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -89,12 +90,20 @@ class ReminderCommon(PaycrmCommon, SMSCase):
         with freeze_time(f"{day} 12:00:00"):
             return self.policy._paycrm_run(**kwargs)
 
+    def _send_queue(self):
+        """What Odoo's mail and SMS crons do next: send what a run queued,
+        through a stand-in SMTP server (SMS: call inside mockSMSGateway)."""
+        with self.mock_mail_gateway():
+            self.env["mail.mail"].sudo().process_email_queue()
+        if self.env["sms.sms"].sudo().search_count([("state", "=", "outgoing")]):
+            self.env["sms.sms"].sudo()._process_queue()
+
     def _logs(self, invoices):
         return self.env["paycrm.reminder.log"].search(
             [("invoice_id", "in", invoices.ids)]
         )
 
-    def _mails(self, partner=None):
+    def _reminder_mails(self, partner=None):
         partner = partner or self.customer
         return self.env["mail.mail"].search(
             [

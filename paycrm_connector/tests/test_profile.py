@@ -47,8 +47,12 @@ class TestPaymentProfile(InsightsCommon):
         bob = self.other
         self.assertEqual(bob.paycrm_predict_delay_days, 9)
         self.assertEqual(inv["bob_open"].paycrm_predicted_pay_date, date(2024, 7, 14))
-        # Too little history for the lateness rules: rated on overdue only.
-        self.assertEqual(bob.paycrm_risk_rating, "A")
+        # One paid invoice is too little history to grade: said so, with why.
+        self.assertEqual(bob.paycrm_risk_rating, "new")
+        self.assertEqual(
+            bob.paycrm_risk_reasons,
+            "Paid invoices in the last 12 months: 1 of the 3 a rating needs",
+        )
 
     def test_payment_triggers_recompute_once_per_transaction(self):
         invoice = self._invoice_on(500, "2024-06-01", "2024-06-20")
@@ -94,6 +98,56 @@ class TestPaymentProfile(InsightsCommon):
             "Pays 10.0 days late on average (over 3)", self.customer.paycrm_risk_reasons
         )
 
+    def test_short_history_is_not_enough_history(self):
+        """The rating beside 0 % on time, 5 days late on average and 2,400
+        overdue for 15 days is not "A - pays on time" (issue 14, item 9)."""
+        paid = self._invoice_on(1000, "2024-04-01", "2024-05-01")
+        self._pay(paid, "2024-05-06")
+        self._invoice_on(2400, "2024-05-16", "2024-06-15")
+        self._commit_hooks()
+        ada = self.customer
+        self.assertEqual(ada.paycrm_on_time_rate, 0.0)
+        self.assertEqual(ada.paycrm_overdue_amount, 2400.0)
+        self.assertEqual(ada.paycrm_oldest_overdue_days, 15)
+        self.assertEqual(ada.paycrm_risk_rating, "new")
+        self.assertEqual(
+            ada.paycrm_risk_reasons,
+            "Paid invoices in the last 12 months: 1 of the 3 a rating needs; "
+            "An invoice is 15 days overdue",
+        )
+        labels = dict(self.env["res.partner"]._fields["paycrm_risk_rating"].selection)
+        self.assertEqual(labels["new"], "Not enough history")
+        # The minimum is a setting: at one paid invoice, the figures grade it.
+        self.env["res.config.settings"].create(
+            {"paycrm_profile_min_history": 1}
+        ).execute()
+        self.env["paycrm.profile"]._cron_paycrm_recompute_profiles()
+        self.assertEqual(ada.paycrm_risk_rating, "C")
+        self.assertEqual(
+            ada.paycrm_risk_reasons, "On time for 0% of invoices (under 60%)"
+        )
+
+    def test_short_history_far_overdue_is_still_graded(self):
+        self._invoice_on(200, "2024-03-01", "2024-03-15")
+        self._commit_hooks()
+        self.assertEqual(self.customer.paycrm_paid_count_12m, 0)
+        self.assertEqual(self.customer.paycrm_risk_rating, "D")
+
+    def test_current_overdue_is_never_pays_on_time(self):
+        for month in (3, 4, 5):
+            invoice = self._invoice_on(100, f"2024-0{month}-01", f"2024-0{month}-20")
+            self._pay(invoice, f"2024-0{month}-18")
+        self._invoice_on(700, "2024-06-01", "2024-06-28")
+        self._commit_hooks()
+        self.assertAlmostEqual(self.customer.paycrm_avg_days_late, 0.0)
+        self.assertEqual(self.customer.paycrm_oldest_overdue_days, 2)
+        self.assertEqual(self.customer.paycrm_risk_rating, "B")
+        # The open invoice also counts as not paid on time: 3 of 4.
+        self.assertEqual(
+            self.customer.paycrm_risk_reasons,
+            "An invoice is 2 days overdue; On time for 75% of invoices (under 90%)",
+        )
+
     def test_always_on_time_segment_and_filters(self):
         for month in (3, 4, 5):
             invoice = self._invoice_on(100, f"2024-0{month}-01", f"2024-0{month}-20")
@@ -101,6 +155,10 @@ class TestPaymentProfile(InsightsCommon):
         self._history_for_other_late()
         self._commit_hooks()
         self.assertEqual(self.customer.paycrm_risk_rating, "A")
+        self.assertEqual(
+            self.customer.paycrm_risk_reasons,
+            "Nothing overdue; 0.0 days late on average; on time for 100% of invoices",
+        )
         self.assertAlmostEqual(self.customer.paycrm_on_time_rate, 100.0)
         partner_model = self.env["res.partner"]
         on_time = partner_model.search(

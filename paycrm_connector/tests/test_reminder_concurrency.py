@@ -144,7 +144,7 @@ class TestReminderConcurrency(TransactionCase):
             self.assertEqual(stats["sent"], 2)
         count, results, per_customer = self._committed()
         self.assertEqual(count, 2 * CUSTOMERS)
-        self.assertEqual(results, {"sent"})
+        self.assertEqual(results, {"queued"})
         self.assertEqual(set(per_customer.values()), {1})
 
     def test_two_concurrent_runs_send_once(self):
@@ -179,7 +179,7 @@ class TestReminderConcurrency(TransactionCase):
         self.assertEqual(stats_b["sent"], 0)
         count, results, per_customer = self._committed()
         self.assertEqual(count, 2 * CUSTOMERS)
-        self.assertEqual(results, {"sent"})
+        self.assertEqual(results, {"queued"})
         self.assertEqual(set(per_customer.values()), {1})
 
     def _wait_blocked_by(self, pid, timeout=20):

@@ -31,7 +31,7 @@ class TestReminderSkips(ReminderCommon):
         self.customer.paycrm_reminder_opt_out = True
         self._run("2025-03-10")
         self.assertFalse(self._logs(invoice))
-        self.assertFalse(self._mails())
+        self.assertFalse(self._reminder_mails())
         self.assertFalse(self.customer.activity_ids)
 
     def test_promise_to_pay_pauses_until_date_plus_grace(self):
@@ -84,11 +84,14 @@ class TestReminderSkips(ReminderCommon):
         with self.mockSMSGateway():
             self._run("2025-03-17")
         log = self._logs(invoice)
+        self.assertEqual(log.result, "queued")
+        mails = self._reminder_mails()
+        self._send_queue()
         self.assertEqual(log.result, "fallback")
         self.assertEqual(log.channel, "email")
         self.assertIn("No valid mobile", log.note)
         self.assertFalse(self._new_sms)
-        self.assertEqual(len(self._mails()), 1)
+        self.assertEqual(len(mails), 1)
 
     def test_sms_only_customer(self):
         invoice = self._invoice_due("2025-03-03")
@@ -96,7 +99,7 @@ class TestReminderSkips(ReminderCommon):
         with self.mockSMSGateway():
             self._run("2025-03-10")  # email-only stage: the customer's channel wins
             self.env["sms.sms"].sudo()._process_queue()
-        self.assertFalse(self._mails())
+        self.assertFalse(self._reminder_mails())
         self.assertSMSIapSent(
             [self.customer.paycrm_mobile_e164], content=invoice.paycrm_link_url
         )
@@ -130,11 +133,11 @@ class TestReminderSkips(ReminderCommon):
         bad_invoice = self._invoice_due("2025-03-03", partner=bob)
         stats = self._run("2025-03-10")
         self.assertEqual((stats["sent"], stats["failed"]), (1, 1))
-        self.assertEqual(self._logs(ok_invoice).result, "sent")
+        self.assertEqual(self._logs(ok_invoice).result, "queued")
         bad_log = self._logs(bad_invoice)
         self.assertEqual(bad_log.result, "failed")
         self.assertIn("failed to render", bad_log.error)
-        self.assertFalse(self._mails(bob))
+        self.assertFalse(self._reminder_mails(bob))
         self.assertFalse(bad_invoice.paycrm_reminder_stage_id)
         failed = self.env["paycrm.reminder.log"].search([("result", "=", "failed")])
         self.assertIn(bad_log, failed)
@@ -143,9 +146,9 @@ class TestReminderSkips(ReminderCommon):
             "paycrm_connector.mail_template_paycrm_reminder_overdue"
         )
         self._run("2025-03-11")
-        self.assertEqual(bad_log.result, "sent")
-        self.assertEqual(len(self._mails(bob)), 1)
-        self.assertEqual(len(self._mails()), 1)
+        self.assertEqual(bad_log.result, "queued")
+        self.assertEqual(len(self._reminder_mails(bob)), 1)
+        self.assertEqual(len(self._reminder_mails()), 1)
 
     def test_sms_provider_failure_is_retried_and_email_still_sent(self):
         invoice = self._invoice_due("2025-03-03")
@@ -154,7 +157,7 @@ class TestReminderSkips(ReminderCommon):
             self.env["sms.sms"].sudo()._process_queue()
         log = self._logs(invoice)
         self.assertEqual(log.sms_state, "error")
-        self.assertEqual(len(self._mails()), 1)
+        self.assertEqual(len(self._reminder_mails()), 1)
         failed = self.env["paycrm.reminder.log"].search(
             [
                 ("id", "=", log.id),
@@ -173,7 +176,7 @@ class TestReminderSkips(ReminderCommon):
             [self.customer.paycrm_mobile_e164], content=invoice.paycrm_link_url
         )
         self.assertIn(log.sms_state, ("pending", "sent"))
-        self.assertEqual(len(self._mails()), 1)  # the email was not repeated
+        self.assertEqual(len(self._reminder_mails()), 1)  # the email was not repeated
 
     def test_skip_reason_is_an_override_point(self):
         invoice = self._invoice_due("2025-03-03")

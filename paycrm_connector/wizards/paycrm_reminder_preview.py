@@ -13,24 +13,36 @@ class PaycrmReminderPreview(models.TransientModel):
     line_ids = fields.One2many("paycrm.reminder.preview.line", "preview_id")
 
     def _paycrm_fill(self):
-        """A dry run: the same plan as a real run, nothing claimed or sent."""
+        """A dry run: the plan a run would make now, nothing claimed or sent.
+
+        One line per invoice, as the reminder log gets one row per invoice:
+        the stage it is logged at, the recipient and channel of its message.
+        """
         self.ensure_one()
         # The plan runs in the policy's company: only for a user working in it.
         self._paycrm_guard()
         policy = self.policy_id.with_company(self.policy_id.company_id)
-        today = policy._paycrm_today()
+        today, weekend, groups = policy._paycrm_plan_today()
+        invoices = self.env["account.move"].concat(
+            *(item[0] for group in groups for item in group["items"])
+        )
+        reminded = invoices._paycrm_reminded_invoice_ids()
         lines = []
-        for group in policy._paycrm_plan(today):
-            if group["items"]:
+        for group in groups:
+            channels = group.get("channels") or set()
+            channel = "both" if len(channels) == 2 else next(iter(channels), False)
+            for invoice, stage, _days in group["items"]:
                 lines.append(
                     {
                         "partner_id": group["partner"].id,
-                        "invoice_ids": [(6, 0, [i[0].id for i in group["items"]])],
-                        "stage_id": group["stage"].id,
-                        "channel": ", ".join(sorted(group.get("channels", ()))),
-                        "amount": sum(
-                            i[0].amount_residual_signed for i in group["items"]
-                        ),
+                        "recipient_id": group["recipient"].id,
+                        "invoice_id": invoice.id,
+                        "stage_id": stage.id,
+                        "message_stage_id": group["stage"].id,
+                        "channel": channel,
+                        "amount": invoice.amount_residual_signed,
+                        "due_status": invoice._paycrm_due_status(today),
+                        "reminded": invoice.id in reminded,
                         "skip_reason": group["reason"] or False,
                         "note": group.get("note") or False,
                     }
@@ -39,16 +51,17 @@ class PaycrmReminderPreview(models.TransientModel):
                 lines.append(
                     {
                         "partner_id": group["partner"].id,
-                        "invoice_ids": [(6, 0, invoice.ids)],
+                        "invoice_id": invoice.id,
                         "stage_id": stage.id,
                         "amount": invoice.amount_residual_signed,
+                        "due_status": invoice._paycrm_due_status(today),
                         "skip_reason": reason,
                     }
                 )
         self.write(
             {
                 "date": today,
-                "weekend": policy.skip_weekends and today.weekday() >= 5,
+                "weekend": weekend,
                 "line_ids": [(5, 0, 0)] + [(0, 0, vals) for vals in lines],
             }
         )
