@@ -39,3 +39,5 @@ from . import test_in_flight
 from . import test_paypal_verify_outage
 from . import test_refund_wizard_values
 from . import test_tieout_paypal
+from . import test_customer_pages
+from . import test_customer_pages_browser
