@@ -37,6 +37,4 @@ class PaycrmPortalAccount(PortalAccount):
             and model.sudo()._paycrm_gateway()
         ):
             request.update_context(proforma_invoice=False)
-        return super()._show_report(
-            model, report_type, report_ref, download=download
-        )
+        return super()._show_report(model, report_type, report_ref, download=download)

@@ -687,9 +687,7 @@ class AccountMove(models.Model):
                     )
                     sent |= move
                     continue
-                skipped.setdefault(move, []).append(
-                    partner._paycrm_sms_skip_reason()
-                )
+                skipped.setdefault(move, []).append(partner._paycrm_sms_skip_reason())
         # sudo: counting a send needs no right on the invoice fields.
         sent.sudo()._paycrm_note_link_sent()
         for move, notes in skipped.items():

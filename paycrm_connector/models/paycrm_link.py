@@ -391,9 +391,11 @@ class PaycrmLink(models.Model):
         Returns the invoices that can be paid online now.
         """
         moves = moves.filtered(
-            lambda m: m.move_type == "out_invoice"
-            and m.state == "posted"
-            and m.payment_state in ("not_paid", "partial")
+            lambda m: (
+                m.move_type == "out_invoice"
+                and m.state == "posted"
+                and m.payment_state in ("not_paid", "partial")
+            )
         )
         gateway_model = self.env["paycrm.gateway"]
         for company in moves.company_id:

@@ -9,6 +9,7 @@ import re
 from odoo.tests import Form, tagged
 from odoo.tools.misc import file_open
 
+from odoo.addons.mail.tests.common import MockEmail
 from odoo.addons.sms.tests.common import SMSCase
 
 from .link_common import PaycrmLinkCase
@@ -166,7 +167,7 @@ class TestLinksWhenGatewayArrives(CustomerPagesCase):
 
 
 @tagged("post_install", "-at_install")
-class TestCustomerPageContent(CustomerPagesCase):
+class TestCustomerPageContent(MockEmail, CustomerPagesCase):
     """Item 5: the pages show whom the customer pays for what, and keep
     their promise of a receipt."""
 
@@ -303,4 +304,3 @@ class TestSmsFeedback(SMSCase, CustomerPagesCase):
             self.assertTrue(
                 partner._phone_format(number=mobile, country=country), mobile
             )
-
