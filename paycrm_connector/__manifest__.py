@@ -10,6 +10,9 @@
     "license": "LGPL-3",
     "depends": [
         "account",
+        # Its portal Pay Now is replaced where our gateway serves the invoice
+        # (auto-installed with account anyway).
+        "account_payment",
         "mail",
         "portal",
         "sms",
@@ -23,6 +26,7 @@
         "security/paycrm_security.xml",
         "security/ir.model.access.csv",
         "data/mail_template_data.xml",
+        "data/mail_template_receipt_data.xml",
         "data/paycrm_reminder_data.xml",
         "data/ir_cron_data.xml",
         "data/ir_actions_server_data.xml",

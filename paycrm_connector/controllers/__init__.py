@@ -1,2 +1,3 @@
 from . import webhook
 from . import portal
+from . import portal_account

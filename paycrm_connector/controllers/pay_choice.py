@@ -6,9 +6,8 @@ A mixin of the pay-link controller (``portal.py``), which owns the routes.
 
 import logging
 
-from werkzeug.exceptions import NotFound
-
 from odoo.http import request
+from odoo.tools import format_amount
 
 from ..gateways import GatewayError, GatewayUnreachable
 
@@ -26,7 +25,7 @@ class PaycrmPayChoiceMixin:
         if gateway_param:
             chosen = choices.filtered(lambda g: str(g.id) == gateway_param)
             if not chosen:
-                raise NotFound()
+                raise self._paycrm_not_found()
             return chosen
         return None if len(choices) > 1 else choices.browse()
 
@@ -47,8 +46,11 @@ class PaycrmPayChoiceMixin:
             move,
             request.env._("How would you like to pay?"),
             request.env._(
-                "Invoice %(invoice)s can be paid by card or with PayPal.",
+                "Invoice %(invoice)s: %(amount)s to pay, by card or with PayPal.",
                 invoice=move.name,
+                amount=format_amount(
+                    request.env, move.amount_residual, move.currency_id
+                ),
             ),
             choices=buttons,
         )

@@ -9,7 +9,7 @@ request's Host, and a click writes a bounded amount (counters, not chatter).
 import logging
 import re
 
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import BadRequest, Gone, NotFound
 
 from odoo import http
 from odoo.exceptions import UserError
@@ -42,37 +42,87 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
         if (
             not move
             or move.move_type != "out_invoice"
-            or move.state == "draft"
+            or (move.state == "draft" and not move.posted_before)
             or not move.access_token
             or not consteq(move.access_token.encode(), (access_token or "").encode())
         ):
-            raise NotFound()
+            raise self._paycrm_not_found()
+        if move.state == "draft":
+            # The right token of an invoice reset to draft: this link was
+            # handed out and withdrawn (410), until the invoice is posted again.
+            raise self._paycrm_not_found(gone=True)
         return move
 
     def _paycrm_page(self, move, title, message, status=200, retry_url=None, **values):
+        company = move.company_id if move else request.env.company
         values = {
-            "title": title,
+            "heading": title,
+            # The browser tab: what happened, and for whom.
+            "page_title": f"{title} – {company.name}",
             "message": message,
             "move": move,
-            "company": move.company_id if move else request.env.company,
+            "company": company,
             "retry_url": retry_url,
-            "portal_url": move.get_portal_url() if move else False,
             **values,
         }
         return request.render(
             "paycrm_connector.paycrm_link_page", values, status=status
         )
 
+    def _paycrm_not_found(self, gone=False):
+        """A branded 404 (410 when ``gone``) to raise: the same layout as the
+        other customer pages, not Odoo's bare "Not Found".
+
+        Rendered now (not lazily): once raised, the request's transaction is
+        rolled back and closed, then werkzeug answers with this response.
+        """
+        env = request.env
+        status = 410 if gone else 404
+        page = self._paycrm_page(
+            env["account.move"],
+            env._("Link no longer valid") if gone else env._("Link not found"),
+            env._(
+                "This payment link has been replaced or withdrawn. Please use "
+                "the latest link you received, or contact the company that "
+                "sent it."
+            )
+            if gone
+            else env._(
+                "This payment link is incomplete or not valid. Please copy the "
+                "whole link from your email or message, or contact the company "
+                "that sent it."
+            ),
+            status=status,
+            icon="fa-chain-broken text-muted",
+        )
+        page.flatten()
+        return (Gone if gone else NotFound)(response=page)
+
     def _paycrm_confirming_page(self, move):
         return self._paycrm_page(
             move,
             request.env._("Thank you"),
-            request.env._(
-                "Your payment for invoice %(invoice)s is being confirmed. You will "
-                "receive a receipt by email.",
-                invoice=move.name,
+            self._paycrm_receipt_sentence(
+                move,
+                request.env._(
+                    "Your payment for invoice %(invoice)s is being confirmed.",
+                    invoice=move.name,
+                ),
             ),
             refresh=True,
+            icon="fa-hourglass-half text-info",
+        )
+
+    def _paycrm_receipt_sentence(self, move, sentence):
+        # The receipt goes to the invoice's customer (mail template
+        # "Invoice: Payment Receipt"): promise it only when it can be sent.
+        email = move.partner_id.email
+        if not email:
+            return sentence
+        return request.env._(
+            "%(sentence)s A receipt will be emailed to %(email)s.",
+            sentence=sentence,
+            email=email,
         )
 
     def _paycrm_paid_page(self, move):
@@ -80,6 +130,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             move,
             request.env._("Thank you"),
             request.env._("Invoice %(invoice)s is paid. Thank you!", invoice=move.name),
+            icon="fa-check-circle text-success",
         )
 
     # ------------------------------------------------------------- stable URL
@@ -111,7 +162,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
                 AMOUNT_RE.fullmatch(amount)
                 and move._paycrm_check_amount_signature(amount, sig)
             ):
-                raise NotFound()
+                raise self._paycrm_not_found()
             partial = float(
                 request.env["paycrm.link"]._paycrm_from_minor(
                     move.currency_id, int(amount)
@@ -244,7 +295,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
         # sudo: the demo page is the "gateway" and is public; the unguessable
         # session id is its credential, as on a real hosted checkout.
         if len(session_ref) > 255 or "\x00" in session_ref:
-            raise NotFound()
+            raise self._paycrm_not_found()
         link = (
             request.env["paycrm.link"]
             .sudo()
@@ -257,7 +308,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             )
         )
         if not link:
-            raise NotFound()
+            raise self._paycrm_not_found()
         return link
 
     def _paycrm_demo_refused(self, link, reason):

@@ -1,4 +1,5 @@
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -15,6 +16,23 @@ _logger = logging.getLogger(__name__)
 AMOUNT_SCOPE = "paycrm-link-amount"
 
 CUSTOMER_MOVE_TYPES = ("out_invoice", "out_refund")
+
+
+@dataclass
+class PaycrmSendOutcome:
+    """What ``_paycrm_send_link`` did: the invoices whose link reached the
+    customer by at least one channel, and per invoice the channels skipped
+    with the reason (already noted on the invoice)."""
+
+    sent: models.BaseModel
+    skipped: dict = field(default_factory=dict)
+
+    def notes(self):
+        return [
+            f"{move.name}: {note}"
+            for move, notes in self.skipped.items()
+            for note in notes
+        ]
 
 
 class AccountMove(models.Model):
@@ -268,10 +286,30 @@ class AccountMove(models.Model):
             else:
                 move.paycrm_link_url = False
 
-    @api.depends("move_type", "state", "payment_state")
+    @api.depends(
+        "move_type",
+        "state",
+        "payment_state",
+        "access_token",
+        "paycrm_gateway_id.state",
+    )
     def _compute_paycrm_link_state(self):
         for move in self:
-            if move.move_type != "out_invoice" or move.state == "draft":
+            if (
+                move.move_type != "out_invoice"
+                or move.state == "draft"
+                # No token or no enabled gateway: no URL a customer could pay
+                # through (invoices posted before installation, see
+                # paycrm.link._paycrm_give_invoices_links).
+                or (
+                    move.state == "posted"
+                    and move.payment_state not in ("paid", "in_payment", "reversed")
+                    and (
+                        not move.access_token
+                        or move.paycrm_gateway_id.state in (False, "disabled")
+                    )
+                )
+            ):
                 move.paycrm_link_state = "none"
             elif move.state == "cancel" or move.payment_state == "reversed":
                 move.paycrm_link_state = "cancelled"
@@ -541,6 +579,12 @@ class AccountMove(models.Model):
         params.update(query or {})
         return f"{url}?{urlencode(params)}" if params else url
 
+    def _paycrm_portal_pay_url(self):
+        """The pay URL the customer portal offers: ours when one of our
+        gateways serves the invoice, else False (Odoo's own Pay Now stays)."""
+        self.ensure_one()
+        return self._paycrm_is_payable() and self._paycrm_pay_url()
+
     def _paycrm_note_link_sent(self):
         """Count one more send of these invoices' links (the link funnel).
 
@@ -682,7 +726,8 @@ class AccountMove(models.Model):
         Emails go out as one batch-rendered mailing (one logged message per
         invoice in its chatter); SMS through Odoo's ``sms`` module to the E.164
         mobile. A channel a customer cannot receive is skipped with a note on
-        the invoice. Returns the notes. ``amount`` (a deposit) needs one invoice.
+        the invoice. Returns a ``PaycrmSendOutcome``: what was really sent,
+        and why the rest was not. ``amount`` (a deposit) needs one invoice.
         """
         unpayable = self.filtered(lambda m: not m._paycrm_is_payable())
         if unpayable:
@@ -719,19 +764,12 @@ class AccountMove(models.Model):
                     )
                     sent |= move
                     continue
-                skipped.setdefault(move, []).append(
-                    _(
-                        "SMS skipped: %(partner)s has no valid mobile number. "
-                        "%(warning)s",
-                        partner=partner.display_name,
-                        warning=partner.paycrm_phone_warning or "",
-                    )
-                )
+                skipped.setdefault(move, []).append(partner._paycrm_sms_skip_reason())
         # sudo: counting a send needs no right on the invoice fields.
         sent.sudo()._paycrm_note_link_sent()
         for move, notes in skipped.items():
             move.message_post(body=" ".join(notes), subtype_xmlid="mail.mt_note")
-        return [note for notes in skipped.values() for note in notes]
+        return PaycrmSendOutcome(sent=sent, skipped=skipped)
 
     def _paycrm_mail_links(self, amount=None, message=None):
         if not self:
@@ -788,6 +826,26 @@ class AccountMove(models.Model):
         cannot be paid online instead of failing the whole batch."""
         self.filtered(lambda m: m._paycrm_is_payable())._paycrm_send_link(channel)
         return True
+
+    def _paycrm_action_give_links(self):
+        """Server action entry point: give these invoices their payment link
+        (posted before installation or while no gateway was enabled)."""
+        # sudo: writes only the gateway and portal token of open invoices.
+        payable = self.env["paycrm.link"].sudo()._paycrm_give_invoices_links(self)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Payment links"),
+                "message": _(
+                    "%(count)s of %(total)s invoice(s) can be paid online through "
+                    "their payment link.",
+                    count=len(payable),
+                    total=len(self),
+                ),
+                "type": "success" if len(payable) == len(self) else "warning",
+            },
+        }
 
     def _paycrm_action_create_link(self):
         """Server action entry point: open a hosted session now (for staff who

@@ -226,10 +226,18 @@ class PaycrmGateway(models.Model):
             gateway._paycrm_ensure_accounts()
             if not gateway.company_id.paycrm_gateway_id and gateway.state != "disabled":
                 gateway.is_default = True
+        gateways._paycrm_give_links()
         return gateways
 
     def write(self, vals):
+        enabling = (
+            self.filtered(lambda g: g.state == "disabled")
+            if vals.get("state") not in (None, "disabled")
+            else self.browse()
+        )
         res = super().write(vals)
+        # Invoices posted while no gateway was enabled get their link now.
+        enabling._paycrm_give_links()
         if vals.get("state") == "disabled":
             # A disabled gateway takes no payment: close the checkout sessions
             # customers may still hold (at the gateway too, by the expiry cron).
@@ -254,6 +262,39 @@ class PaycrmGateway(models.Model):
             )
 
     # ---------------------------------------------------------------- actions
+
+    def _paycrm_give_links(self):
+        """Open invoices of these gateways' companies posted without a link
+        (before installation, or while no gateway was enabled) get one."""
+        enabled = self.filtered(lambda g: g.state != "disabled")
+        if not enabled:
+            return self.env["account.move"]
+        # sudo: enabling a gateway needs no right on every invoice; only
+        # the gateway and portal token of open invoices are written.
+        return (
+            self.env["paycrm.link"]
+            .sudo()
+            ._paycrm_give_company_links(enabled.company_id)
+        )
+
+    def action_paycrm_give_links(self):
+        """On demand (Action menu): give every open invoice of these gateways'
+        companies its payment link."""
+        self.check_access("write")
+        moves = self._paycrm_give_links()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Payment links"),
+                "message": _(
+                    "%(count)s open invoice(s) can be paid online through their "
+                    "payment link.",
+                    count=len(moves),
+                ),
+                "type": "success",
+            },
+        }
 
     def action_paycrm_test_connection(self):
         self.ensure_one()

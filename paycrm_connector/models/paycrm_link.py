@@ -400,6 +400,52 @@ class PaycrmLink(models.Model):
             )
         return link
 
+    @api.model
+    def _paycrm_give_invoices_links(self, moves):
+        """Give open posted customer invoices their stable link: a gateway
+        (the company's) and a portal access token.
+
+        Invoices posted before the addon was installed, or while no gateway was
+        enabled, have neither: their customer could not pay and *Link State*
+        said so. Called when a gateway becomes available and on demand.
+        Returns the invoices that can be paid online now.
+        """
+        moves = moves.filtered(
+            lambda m: (
+                m.move_type == "out_invoice"
+                and m.state == "posted"
+                and m.payment_state in ("not_paid", "partial")
+            )
+        )
+        gateway_model = self.env["paycrm.gateway"]
+        for company in moves.company_id:
+            gateway = gateway_model._paycrm_for_company(company)
+            orphans = moves.filtered(
+                lambda m, c=company: m.company_id == c and not m.paycrm_gateway_id
+            )
+            if gateway and orphans:
+                orphans.paycrm_gateway_id = gateway
+        for move in moves.filtered(lambda m: not m.access_token):
+            move._portal_ensure_token()
+        return moves.filtered(lambda m: m._paycrm_is_payable())
+
+    @api.model
+    def _paycrm_give_company_links(self, companies):
+        """``_paycrm_give_invoices_links`` for every open invoice of ``companies``
+        that lacks a gateway or a token."""
+        moves = self.env["account.move"].search(
+            [
+                ("company_id", "in", companies.ids),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                "|",
+                ("paycrm_gateway_id", "=", False),
+                ("access_token", "=", False),
+            ]
+        )
+        return self._paycrm_give_invoices_links(moves)
+
     def _paycrm_schedule_expiry(self):
         if self:
             self.write({"state": "closing"})

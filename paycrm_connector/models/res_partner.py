@@ -73,13 +73,19 @@ class ResPartner(models.Model):
             number = partner.mobile or partner.phone
             e164, warning = False, False
             if number:
-                try:
-                    e164 = partner._phone_format(number=number, raise_exception=True)
-                except UserError as exc:
+                # phone_validation's own check; its error text quotes the
+                # phonenumbers library ("(1) The string supplied did not seem
+                # to be a phone number"), which staff should not have to read.
+                e164 = partner._phone_format(number=number)
+                if not e164:
+                    country = partner.country_id or self.env.company.country_id
                     warning = _(
-                        "%(number)s is not a valid phone number: %(reason)s",
+                        "%(number)s is not a valid phone number for %(country)s: "
+                        "check the digits, or write it with its country code "
+                        "(+%(code)s …).",
                         number=number,
-                        reason=exc.args[0],
+                        country=country.name or _("its country"),
+                        code=country.phone_code or "",
                     )
                 if e164 and not partner.country_id and not number.startswith("+"):
                     warning = _(
@@ -91,6 +97,20 @@ class ResPartner(models.Model):
             partner.paycrm_mobile_e164 = e164
             partner.paycrm_mobile_valid = bool(e164)
             partner.paycrm_phone_warning = warning
+
+    def _paycrm_sms_skip_reason(self):
+        """Why no SMS can reach this customer, in one plain sentence."""
+        self.ensure_one()
+        if not (self.mobile or self.phone):
+            return _(
+                "SMS skipped: %(partner)s has no mobile number.",
+                partner=self.display_name,
+            )
+        return _(
+            "SMS skipped: %(warning)s",
+            warning=self.paycrm_phone_warning
+            or _("%(partner)s has no valid mobile number.", partner=self.display_name),
+        )
 
     def write(self, vals):
         contact_changed = {"email", "mobile", "phone"} & vals.keys()

@@ -45,3 +45,5 @@ from . import test_tieout_paypal
 from . import test_security_groups
 from . import test_staff_labels
 from . import test_staff_tours
+from . import test_customer_pages
+from . import test_customer_pages_browser

@@ -32,6 +32,12 @@ class PaycrmLinkWizard(models.TransientModel):
     channel = fields.Selection(const.LINK_CHANNELS, required=True, default="email")
     message = fields.Text(help="Added above the link in the email or SMS.")
     link_url = fields.Char(string="Link", compute="_compute_link_url")
+    link_list = fields.Text(
+        string="Links",
+        compute="_compute_link_url",
+        help="One line per invoice that can be paid online: its number and its "
+        "stable pay URL.",
+    )
 
     def _default_move_ids(self):
         if self.env.context.get("active_model") != "account.move":
@@ -58,12 +64,22 @@ class PaycrmLinkWizard(models.TransientModel):
     @api.depends("move_ids", "amount")
     def _compute_link_url(self):
         for wizard in self:
-            move = wizard.move_ids if len(wizard.move_ids) == 1 else False
-            wizard.link_url = (
-                move._paycrm_pay_url(amount=wizard.amount or None)
-                if move and move._paycrm_is_payable()
-                else False
-            )
+            # _origin: in the open dialog the wizard is a new record and its
+            # invoices are new-record copies; the URL must carry the saved
+            # invoice's id (a "NewId_33" URL is a 404).
+            moves = wizard.move_ids._origin.filtered(lambda m: m._paycrm_is_payable())
+            if len(wizard.move_ids) == 1:
+                wizard.link_url = (
+                    moves._paycrm_pay_url(amount=wizard.amount or None)
+                    if moves
+                    else False
+                )
+                wizard.link_list = False
+            else:
+                wizard.link_url = False
+                wizard.link_list = "\n".join(
+                    f"{move.name}  {move._paycrm_pay_url()}" for move in moves
+                )
 
     @api.constrains("amount", "move_ids")
     def _check_amount(self):
@@ -93,24 +109,45 @@ class PaycrmLinkWizard(models.TransientModel):
                 )
             )
         amount = self.amount if self.move_count == 1 else None
-        notes = payable._paycrm_send_link(
+        outcome = payable._paycrm_send_link(
             channel=self.channel, amount=amount, message=self.message
         )
-        skipped = len(self.move_ids) - len(payable)
-        message = _("Payment link sent for %(count)s invoice(s).", count=len(payable))
-        if skipped:
-            message += " " + _(
-                "%(count)s skipped (nothing to pay online).", count=skipped
+        lines = []
+        if outcome.sent:
+            lines.append(
+                _(
+                    "Payment link sent for %(count)s of %(total)s invoice(s).",
+                    count=len(outcome.sent),
+                    total=len(self.move_ids),
+                )
             )
-        if notes:
-            message += " " + " ".join(notes)
+        else:
+            lines.append(_("No payment link was sent."))
+        unpayable = self.move_ids - payable
+        if unpayable:
+            lines.append(
+                _(
+                    "%(count)s skipped (nothing to pay online): %(invoices)s.",
+                    count=len(unpayable),
+                    invoices=", ".join(unpayable.mapped("display_name")),
+                )
+            )
+        lines += outcome.notes()
+        problems = len(lines) > 1
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "title": _("Send Payment Link"),
-                "message": message,
-                "type": "warning" if notes or skipped else "success",
+                "message": "\n".join(lines),
+                "type": (
+                    "danger"
+                    if not outcome.sent
+                    else "warning"
+                    if problems
+                    else "success"
+                ),
+                "sticky": problems,
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
