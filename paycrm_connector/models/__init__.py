@@ -24,5 +24,6 @@ from . import paycrm_booking_batch
 from . import paycrm_link
 from . import paycrm_link_return
 from . import paycrm_event_verify
+from . import paycrm_event_receipt
 from . import paycrm_gateway_health
 from . import paycrm_booking_verify

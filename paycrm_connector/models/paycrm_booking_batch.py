@@ -3,7 +3,6 @@
 import logging
 
 from odoo import _, fields, models
-from odoo.tools import format_amount
 
 _logger = logging.getLogger(__name__)
 
@@ -176,27 +175,6 @@ class PaycrmBookingBatch(models.AbstractModel):
             ]
         )
 
-    def _paycrm_send_receipt(self, invoice, amount, gateway):
-        """Email the customer a receipt for a booked payment (the thank-you
-        page promises one), logged in the invoice's chatter."""
-        if not invoice.partner_id.email:
-            return
-        template = self.env.ref(
-            "paycrm_connector.mail_template_paycrm_payment_receipt",
-            raise_if_not_found=False,
-        )
-        if not template:
-            return
-        invoice.with_context(
-            paycrm_receipt_amount=format_amount(self.env, amount, invoice.currency_id),
-            paycrm_receipt_gateway=gateway.name,
-        ).message_post_with_source(
-            template,
-            subtype_xmlid="mail.mt_comment",
-            # The processor runs as the cron's user: sign as the company.
-            author_id=invoice.company_id.partner_id.id,
-        )
-
     def _paycrm_finish_payment(self, plan, move):
         """What follows a booked payment; return the event's ``(state, vals)``."""
         booking = self.env["paycrm.booking"]
@@ -228,8 +206,11 @@ class PaycrmBookingBatch(models.AbstractModel):
                     cur=currency.name,
                 ),
             )
-        self._paycrm_send_receipt(invoice, amount, plan["event"].gateway_id)
+        receipt = plan["event"]._paycrm_wants_receipt(invoice)
+        if receipt:
+            plan["event"]._paycrm_trigger_receipts()
         return "done", plan["vals"] | {
+            "receipt_pending": receipt,
             "move_id": move.id,
             "booking_key": plan["key"],
             "amount": amount,

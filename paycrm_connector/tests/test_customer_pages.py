@@ -7,6 +7,7 @@ would go."""
 import re
 
 from odoo.tests import Form, tagged
+from odoo.tools import mute_logger
 from odoo.tools.misc import file_open
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -183,7 +184,31 @@ class TestCustomerPageContent(MockEmail, CustomerPagesCase):
         self.assertIn("download=true", pdf.lower())
         self.assertIn(f"access_token={invoice.access_token}", pdf)
 
+    def test_broken_receipt_template_never_holds_a_payment_back(self):
+        template = self.env.ref("paycrm_connector.mail_template_paycrm_payment_receipt")
+        template.body_html = '<p t-out="object.no_such_field.oops"/>'
+        invoice = self._invoice(80.0)
+        with (
+            self.mock_mail_gateway(),
+            mute_logger(
+                "odoo.addons.paycrm_connector.models.paycrm_event_receipt",
+                "odoo.addons.mail.models.mail_render_mixin",
+            ),
+        ):
+            self._pay_on_demo_page(invoice)
+            self.assertEqual(invoice.payment_state, "paid")
+            self.env["paycrm.event"]._cron_paycrm_send_receipts()
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertFalse(
+            self.env["paycrm.event"].search_count([("receipt_pending", "=", True)])
+        )
+        self.assertIn(
+            "receipt could not be emailed", invoice.message_ids[:1].body or ""
+        )
+
     def test_demo_page_thank_you_and_receipt(self):
+        # Receipts are signed by the company: it needs an address.
+        self.company.email = "billing@example.com"
         invoice = self._invoice(150.0)
         path, _csrf = self._demo_page(invoice)
         demo = self.url_open(path)
@@ -193,12 +218,19 @@ class TestCustomerPageContent(MockEmail, CustomerPagesCase):
         self.assertNotIn("btn-outline-danger", demo.text)
         with self.mock_mail_gateway():
             done = self._pay_on_demo_page(invoice)
+            # Booked first; the receipt follows from its own job.
+            event = self.env["paycrm.event"].search(
+                [("invoice_id", "=", invoice.id), ("move_id", "!=", False)]
+            )
+            self.assertTrue(event.receipt_pending)
+            self.env["paycrm.event"]._cron_paycrm_send_receipts()
+            self.assertFalse(event.receipt_pending)
         self.assertEqual(done.status_code, 200)
         self._assert_invoice_shown(invoice, done.text)
         receipts = self._new_mails.filtered(
             lambda m: "payment received" in (m.subject or "")
         )
-        self.assertEqual(len(receipts), 1)
+        self.assertEqual(len(receipts), 1, invoice.message_ids.mapped("body"))
         self.assertEqual(receipts.recipient_ids, self.customer)
         self.assertIn(invoice.name, receipts.body_html)
         self.assertIn("150.00", receipts.body_html)
