@@ -28,5 +28,12 @@ elif [ -n "${PAYCRM_UPDATE:-}" ]; then
     args+=(-u "$ADDON")
 fi
 echo "Serving $DB on http://127.0.0.1:$PORT (Ctrl-C to stop)"
+# Serve through Odoo's own odoo-bin when its source tree has one: a server
+# that reloads itself (a worker over its time limit) re-runs its command
+# line, which "python -m odoo" cannot survive.
+launcher="$($PYTHON -c 'import os, odoo; print(os.path.dirname(os.path.dirname(odoo.__file__)))')/odoo-bin"
+if [ "$ODOO" = "$PYTHON -m odoo" ] && [ -f "$launcher" ]; then
+    exec "$PYTHON" "$launcher" -c "$CONF" "${args[@]}" "$@"
+fi
 # shellcheck disable=SC2086
 exec $ODOO -c "$CONF" "${args[@]}" "$@"

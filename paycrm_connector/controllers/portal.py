@@ -169,6 +169,21 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
                 )
             )
             query = {"amount": amount, "sig": sig}
+            if (
+                request.env["paycrm.link"]
+                .sudo()
+                .search_count(
+                    [
+                        ("move_id", "=", move.id),
+                        ("amount_minor", "=", int(amount)),
+                        ("state", "in", ("submitted", "paid")),
+                    ],
+                    limit=1,
+                )
+            ):
+                # This deposit link was paid already: it pays once. The
+                # stable link says what is left (or that it is confirming).
+                return request.redirect(move._paycrm_pay_url(), code=303, local=False)
         in_flight = request.env["paycrm.link"].sudo()._paycrm_in_flight(move)
         if (
             in_flight
@@ -268,6 +283,10 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             return self._paycrm_finish_return(move, ref)
         if move.paycrm_link_state == "paid":
             return self._paycrm_paid_page(move)
+        if not request.env["paycrm.link"].sudo()._paycrm_recently_taken(move):
+            # Nobody paid through this invoice's link lately: no "thank you"
+            # for a payment that never was; the link asks for what is due.
+            return request.redirect(move._paycrm_pay_url(), code=303, local=False)
         return self._paycrm_confirming_page(move)
 
     @http.route(

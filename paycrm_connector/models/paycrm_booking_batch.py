@@ -147,7 +147,9 @@ class PaycrmBookingBatch(models.AbstractModel):
         for plan, move in zip(plans, moves, strict=True):
             state, vals = self._paycrm_finish_payment(plan, move)
             event = plan["event"]
-            event._paycrm_quiet().write({**vals, "state": state, "next_try": False})
+            event._paycrm_quiet().write(
+                {"last_error": False, **vals, "state": state, "next_try": False}
+            )
             _logger.info(
                 "paycrm event %s gateway %s %s %s: %s",
                 event.id,

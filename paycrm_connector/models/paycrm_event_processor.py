@@ -205,7 +205,7 @@ class PaycrmEvent(models.Model):
                     if state == "planned":
                         return vals
                     self._paycrm_quiet().write(
-                        {**vals, "state": state, "next_try": False}
+                        {"last_error": False, **vals, "state": state, "next_try": False}
                     )
         except PaycrmVerifyPending as exc:
             # Not the booking that failed: the gateway could not say yet

@@ -138,6 +138,25 @@ class PaycrmLink(models.Model):
         return sum(links.mapped("amount"))
 
     @api.model
+    def _paycrm_recently_taken(self, move, hours=1):
+        """Whether a payment went through ``move``'s link lately (in flight,
+        or booked in the last ``hours``): the return page may thank for it."""
+        since = fields.Datetime.subtract(fields.Datetime.now(), hours=hours)
+        return bool(
+            self.search_count(
+                [
+                    ("move_id", "=", move.id),
+                    "|",
+                    ("state", "=", "submitted"),
+                    "&",
+                    ("state", "=", "paid"),
+                    ("write_date", ">=", since),
+                ],
+                limit=1,
+            )
+        )
+
+    @api.model
     def _paycrm_check_payable(self, move, amount=None, gateway=None):
         """Return ``(gateway, amount)`` or raise a UserError saying what to fix.
 

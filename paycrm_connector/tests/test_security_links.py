@@ -8,7 +8,7 @@ junk parameters get a 4xx page, never a 500.
 
 import re
 from unittest.mock import patch
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 from hypothesis import HealthCheck, Phase, given, settings
@@ -311,6 +311,32 @@ class TestDemoCheckoutSingleUse(DemoPageMixin, PaycrmLinkCase, WebhookCommon):
         self.assertEqual(self._click(invoice).status_code, 303)
         fresh = invoice.paycrm_link_ids.filtered(lambda link: link.state == "open")
         self.assertEqual(fresh.amount, 60.0)
+
+    def test_deposit_link_pays_once(self):
+        invoice = self._invoice(100.0)
+        url = invoice._paycrm_pay_url(amount=40.0)
+        split = urlsplit(url)
+        deposit_path = f"{split.path}?{split.query}"
+        path, csrf = self._demo_page(invoice, url=url)
+        self.assertEqual(self._submit(path, csrf).status_code, 303)
+        # Opened again, in flight or booked: never a second 40.00 checkout.
+        for _round in range(2):
+            again = self._click(invoice, path=deposit_path)
+            self.assertEqual(again.status_code, 303)
+            self.assertEqual(self._location_path(again), self._path(invoice))
+            self._process()
+        self.assertEqual(len(invoice.paycrm_link_ids), 1)
+        self.assertAlmostEqual(invoice.amount_residual, 60.0)
+        # The stable link asks for the rest.
+        self.assertEqual(self._click(invoice).status_code, 303)
+        rest = invoice.paycrm_link_ids.filtered(lambda link: link.state == "open")
+        self.assertEqual(rest.amount, 60.0)
+
+    def test_return_page_without_a_payment_thanks_nobody(self):
+        invoice = self._invoice(100.0)
+        done = self._click(invoice, "/done")
+        self.assertEqual(done.status_code, 303)
+        self.assertEqual(self._location_path(done), self._path(invoice))
 
     def test_invoice_posted_before_any_gateway_is_payable(self):
         """An invoice posted before the first gateway existed names none: its
