@@ -131,7 +131,10 @@ class TestPayUrlBadInput(PaycrmLinkCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn("was not completed", response.text)
         self.assertIn(self._path(invoice), response.text)
-        self.assertEqual(self._click(invoice, "/done").status_code, 200)
+        # No payment went through: the return page leads to the stable link.
+        done = self._click(invoice, "/done")
+        self.assertEqual(done.status_code, 303)
+        self.assertEqual(self._location_path(done), self._path(invoice))
         self.assertEqual(
             self._click(invoice, path="/paycrm/pay/1/x/done").status_code, 404
         )
