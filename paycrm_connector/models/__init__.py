@@ -1,3 +1,4 @@
+from . import paycrm_queue_mixin
 from . import res_company
 from . import paycrm_gateway
 from . import paycrm_customer_ref
@@ -10,6 +11,7 @@ from . import paycrm_reminder_policy
 from . import paycrm_reminder_dispatch
 from . import paycrm_reminder_stage
 from . import paycrm_reminder_log
+from . import paycrm_reminder_sms_retry
 from . import mail_notification
 from . import ir_qweb
 from . import paycrm_profile
@@ -22,6 +24,7 @@ from . import paycrm_booking_dispute
 from . import paycrm_alert
 from . import paycrm_booking_batch
 from . import paycrm_link
+from . import paycrm_link_expiry
 from . import paycrm_link_return
 from . import paycrm_event_verify
 from . import paycrm_event_receipt

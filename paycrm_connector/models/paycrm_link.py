@@ -11,7 +11,7 @@ from odoo.tools import SQL, formatLang
 from odoo.tools.misc import babel_locale_parse, get_lang
 
 from .. import const
-from ..gateways import CheckoutRequest, GatewayError, get_adapter, money
+from ..gateways import CheckoutRequest, get_adapter, money
 
 _logger = logging.getLogger(__name__)
 
@@ -464,83 +464,3 @@ class PaycrmLink(models.Model):
             ]
         )
         return self._paycrm_give_invoices_links(moves)
-
-    def _paycrm_schedule_expiry(self):
-        if self:
-            self.write({"state": "closing"})
-            self.env.ref("paycrm_connector.ir_cron_paycrm_expire_links")._trigger()
-
-    @api.model
-    def _paycrm_queue_finished_invoices(self, moves=None):
-        """Queue the open sessions of paid, reversed, draft or cancelled
-        invoices for expiry."""
-        domain = [
-            ("state", "=", "open"),
-            "|",
-            ("move_id.state", "in", ("draft", "cancel")),
-            ("move_id.payment_state", "in", ("paid", "in_payment", "reversed")),
-        ]
-        if moves is not None:
-            domain.append(("move_id", "in", moves.ids))
-        self.search(domain)._paycrm_schedule_expiry()
-
-    @api.model
-    def _paycrm_close_outdated_sessions(self, moves):
-        """Queue for expiry the open sessions of ``moves`` that would refuse a
-        payment now (``_paycrm_refusal``: settled by other means, in full or
-        in part, reset to draft, cancelled)."""
-        self.search([("move_id", "in", moves.ids), ("state", "=", "open")]).filtered(
-            lambda link: link._paycrm_refusal()
-        )._paycrm_schedule_expiry()
-
-    @api.model
-    def _cron_paycrm_expire_links(self, batch_size=200):
-        """Close stale sessions at the gateway, in batches, retrying failures.
-
-        Runs off the user's request: a slow or failing gateway delays cleanup,
-        never a click or an invoice action.
-        """
-        self._paycrm_queue_finished_invoices()
-        now = fields.Datetime.now()
-        lapsed = self.search([("state", "=", "open"), ("expires_at", "<=", now)])
-        for link in lapsed:
-            link.state = "expired"
-            link._paycrm_log(
-                _(
-                    "Checkout for %(amount)s expired.",
-                    amount=link._paycrm_amount_label(),
-                )
-            )
-        links = self.search([("state", "=", "closing")], limit=batch_size)
-        remaining = self.search_count([("state", "=", "closing")]) - len(links)
-        for link in links:
-            link._paycrm_expire_at_gateway()
-        self.env["ir.cron"]._notify_progress(
-            done=len(links), remaining=max(remaining, 0)
-        )
-
-    def _paycrm_expire_at_gateway(self):
-        self.ensure_one()
-        try:
-            if self.session_ref and (
-                not self.expires_at or self.expires_at > fields.Datetime.now()
-            ):
-                self.gateway_id._paycrm_adapter().expire_checkout(self.session_ref)
-        except GatewayError as exc:
-            tries = self.expire_tries + 1
-            _logger.warning(
-                "paycrm link %s: expiring session failed (try %s): %s",
-                self.id,
-                tries,
-                exc,
-            )
-            values = {"expire_tries": tries, "last_error": str(exc)}
-            if tries >= const.LINK_EXPIRE_MAX_TRIES:
-                # The gateway expires it on its own at expires_at anyway.
-                values["state"] = "expired"
-            self.write(values)
-            return
-        self.write({"state": "expired", "last_error": False})
-        self._paycrm_log(
-            _("Checkout for %(amount)s expired.", amount=self._paycrm_amount_label())
-        )

@@ -22,8 +22,6 @@ from .ir_qweb import COMPILE_ONCE_KEY
 
 _logger = logging.getLogger(__name__)
 
-SMS_MAX_RETRIES = 3
-
 
 class PaycrmReminderDispatch(models.AbstractModel):
     """Turns a policy run's planned groups into queued emails, SMS and notes."""
@@ -230,7 +228,7 @@ class PaycrmReminderDispatch(models.AbstractModel):
         (message on the customer, sms.sms, notification with its tracker) but
         with one create per model for the whole batch. The SMS cron talks to
         the provider outside this transaction; refused SMS are put back in the
-        queue by the next run (_paycrm_retry_failed_sms)."""
+        queue by the next run (paycrm_reminder_sms_retry.py)."""
         if not groups:
             return
         for group in groups:
@@ -417,26 +415,3 @@ class PaycrmReminderDispatch(models.AbstractModel):
             user_id=user.id,
         )
         partner.paycrm_cannot_remind_noted = True
-
-    def _paycrm_retry_failed_sms(self, policy):
-        """Put reminder SMS the provider refused back in Odoo's SMS queue."""
-        logs = self.env["paycrm.reminder.log"].search(
-            [
-                ("policy_id", "=", policy.id),
-                ("sms_id.state", "=", "error"),
-                ("sms_retries", "<", SMS_MAX_RETRIES),
-            ]
-        )
-        for log in logs:
-            log.write(
-                {
-                    "sms_retries": log.sms_retries + 1,
-                    "error": _(
-                        "SMS failed (%(failure)s); queued again (attempt %(n)s).",
-                        failure=log.sms_id.failure_type or "unknown",
-                        n=log.sms_retries + 2,
-                    ),
-                }
-            )
-        # sudo: SMS records belong to the mail machinery, not to our users.
-        logs.sms_id.sudo().action_set_outgoing()

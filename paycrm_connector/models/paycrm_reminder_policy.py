@@ -11,7 +11,6 @@ import threading
 from datetime import datetime
 
 import pytz
-from psycopg2.errors import SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL, split_every
@@ -349,7 +348,7 @@ class PaycrmReminderPolicy(models.Model):
         self.ensure_one()
         stats = self._paycrm_new_stats()
         self.env["paycrm.reminder.log"]._paycrm_credit_payments()
-        self.env["paycrm.reminder.dispatch"]._paycrm_retry_failed_sms(self)
+        self.env["paycrm.reminder.log"]._paycrm_retry_failed_sms(self)
         today, weekend, groups = self._paycrm_plan_today(invoices, force)
         if weekend:
             stats["weekend"] = True
@@ -358,6 +357,7 @@ class PaycrmReminderPolicy(models.Model):
             self.env["ir.config_parameter"].sudo().get_param(BATCH_SIZE_PARAM, 200)
         )
         done = 0
+        Log = self.env["paycrm.reminder.log"]
         for batch in split_every(batch_size, groups, list):
             for attempt in (1, 2):
                 try:
@@ -367,11 +367,16 @@ class PaycrmReminderPolicy(models.Model):
                         # reminder log's unique key makes a rerun skip what is done.
                         self.env.cr.commit()  # pylint: disable=invalid-commit
                     break
-                except SerializationFailure:
+                except Exception as exc:  # noqa: BLE001 - re-raised unless transient
                     # A concurrent run holds some of these (invoice, stage)
-                    # rows: start the batch over on a fresh snapshot, where
+                    # rows (a serialisation failure, as the queue classes
+                    # it): start the batch over on a fresh snapshot, where
                     # they show up as sent and are left out.
-                    if not auto_commit or attempt == 2:
+                    if not (
+                        auto_commit
+                        and attempt == 1
+                        and Log._paycrm_queue_is_transient(exc)
+                    ):
                         raise
                     self.env.cr.rollback()
                     self.env.invalidate_all()
