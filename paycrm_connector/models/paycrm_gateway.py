@@ -281,20 +281,13 @@ class PaycrmGateway(models.Model):
         """On demand (Action menu): give every open invoice of these gateways'
         companies its payment link."""
         self.check_access("write")
-        moves = self._paycrm_give_links()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": _("Payment links"),
-                "message": _(
-                    "%(count)s open invoice(s) can be paid online through their "
-                    "payment link.",
-                    count=len(moves),
-                ),
-                "type": "success",
-            },
-        }
+        enabled = self.filtered(lambda g: g.state != "disabled")
+        # sudo: as _paycrm_give_links, for the same open invoices.
+        link_model = self.env["paycrm.link"].sudo()
+        moves = link_model.env["account.move"].search(
+            link_model._paycrm_open_invoices_domain(enabled.company_id)
+        )
+        return link_model._paycrm_action_give_links(moves)
 
     def action_paycrm_test_connection(self):
         self.ensure_one()

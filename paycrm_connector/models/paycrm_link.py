@@ -119,15 +119,12 @@ class PaycrmLink(models.Model):
         self.env.cr.execute(
             SQL(
                 "UPDATE account_move SET paycrm_link_last_opened = "
-                "(now() AT TIME ZONE 'UTC'), paycrm_link_first_opened = "
-                "COALESCE(paycrm_link_first_opened, now() AT TIME ZONE 'UTC') "
-                "WHERE id = %s",
+                "(now() AT TIME ZONE 'UTC') WHERE id = %s",
                 move.id,
             )
         )
-        move.invalidate_recordset(
-            ["paycrm_link_last_opened", "paycrm_link_first_opened"]
-        )
+        move.invalidate_recordset(["paycrm_link_last_opened"])
+        self.env["paycrm.link.sender"]._paycrm_note_link_opened(move)
 
     @api.model
     def _paycrm_in_flight(self, move):
@@ -274,6 +271,27 @@ class PaycrmLink(models.Model):
         )
         return link, True
 
+    @api.model
+    def _paycrm_open_checkouts(self, moves):
+        """A checkout session for each of ``moves`` now (for staff who want the
+        gateway URL itself, e.g. for a phone call); a gateway failure is a
+        UserError that names the invoice."""
+        links = self.browse()
+        for move in moves:
+            try:
+                links |= self._paycrm_checkout_for(move)[0]
+            except GatewayError as exc:
+                raise UserError(
+                    _(
+                        "%(gateway)s could not open a checkout for %(invoice)s: "
+                        "%(reason)s",
+                        gateway=move._paycrm_gateway().name,
+                        invoice=move.display_name,
+                        reason=str(exc),
+                    )
+                ) from exc
+        return links
+
     def _paycrm_create_session(self):
         self.ensure_one()
         move, gateway = self.move_id, self.gateway_id
@@ -283,13 +301,14 @@ class PaycrmLink(models.Model):
                 move.commercial_partner_id, gateway
             )
         lifetime = int(gateway.link_lifetime_hours * 3600)
+        url_model = self.env["paycrm.link.url"]
         request = CheckoutRequest(
             invoice_id=move.id,
             invoice_name=move.name,
             amount_minor=self.amount_minor,
             currency=self.currency_id.name,
-            success_url=move._paycrm_pay_url(suffix="/done"),
-            cancel_url=move._paycrm_pay_url(suffix="/cancel"),
+            success_url=url_model._paycrm_pay_url(move, suffix="/done"),
+            cancel_url=url_model._paycrm_pay_url(move, suffix="/cancel"),
             expires_at=int(time.time()) + lifetime,
             idempotency_key=f"paycrm-link-{self.env.cr.dbname}-{gateway.id}-{move.id}-"
             f"{self.amount_minor}{self.currency_id.name}-{self.attempt}",
@@ -449,21 +468,48 @@ class PaycrmLink(models.Model):
         return moves.filtered(lambda m: m._paycrm_is_payable())
 
     @api.model
+    def _paycrm_open_invoices_domain(self, companies):
+        return [
+            ("company_id", "in", companies.ids),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ]
+
+    @api.model
     def _paycrm_give_company_links(self, companies):
         """``_paycrm_give_invoices_links`` for every open invoice of ``companies``
         that lacks a gateway or a token."""
         moves = self.env["account.move"].search(
             [
-                ("company_id", "in", companies.ids),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
+                *self._paycrm_open_invoices_domain(companies),
                 "|",
                 ("paycrm_gateway_id", "=", False),
                 ("access_token", "=", False),
             ]
         )
         return self._paycrm_give_invoices_links(moves)
+
+    @api.model
+    def _paycrm_action_give_links(self, moves):
+        """Give ``moves`` their payment link, and say how many can be paid
+        online now: the notification of both *Give payment links* actions (on
+        invoices, and on gateways for their companies' open invoices)."""
+        payable = self._paycrm_give_invoices_links(moves)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Payment links"),
+                "message": _(
+                    "%(count)s of %(total)s invoice(s) can be paid online through "
+                    "their payment link.",
+                    count=len(payable),
+                    total=len(moves),
+                ),
+                "type": "success" if len(payable) == len(moves) else "warning",
+            },
+        }
 
     def _paycrm_schedule_expiry(self):
         if self:
