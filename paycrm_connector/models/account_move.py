@@ -249,6 +249,19 @@ class AccountMove(models.Model):
             self.company_id
         )
 
+    def _paycrm_is_payable(self):
+        """Whether the customer can pay this invoice online now, through its
+        stable link: for the link, the portal, the mail layout and reminders."""
+        self.ensure_one()
+        gateway = self._paycrm_gateway()
+        return bool(
+            self.move_type == "out_invoice"
+            and self.state == "posted"
+            and gateway
+            and gateway.state != "disabled"
+            and self.currency_id.compare_amounts(self.amount_residual, 0) > 0
+        )
+
     @api.depends("move_type", "state", "access_token")
     def _compute_paycrm_link_url(self):
         url_model = self.env["paycrm.link.url"]
@@ -276,7 +289,7 @@ class AccountMove(models.Model):
                 or move.state == "draft"
                 # No token or no enabled gateway: no URL a customer could pay
                 # through (invoices posted before installation, see
-                # paycrm.link._paycrm_give_invoices_links).
+                # paycrm.link.url._paycrm_give_invoices_links).
                 or (
                     move.state == "posted"
                     and move.payment_state not in ("paid", "in_payment", "reversed")
@@ -318,6 +331,13 @@ class AccountMove(models.Model):
         self.env["paycrm.link"].sudo()._paycrm_queue_finished_invoices(self)
         self._paycrm_touch_profiles(self)
         return res
+
+    def button_cancel(self):
+        result = super().button_cancel()
+        # sudo: cancelling needs no right on the technical link table.
+        self.env["paycrm.link"].sudo()._paycrm_queue_finished_invoices(self)
+        self._paycrm_touch_profiles(self)
+        return result
 
     @api.model
     def _paycrm_touch_profiles(self, moves):
@@ -525,17 +545,6 @@ class AccountMove(models.Model):
             )
             move.paycrm_link_session_count = len(links)
 
-    def _paycrm_is_payable(self):
-        self.ensure_one()
-        gateway = self._paycrm_gateway()
-        return bool(
-            self.move_type == "out_invoice"
-            and self.state == "posted"
-            and gateway
-            and gateway.state != "disabled"
-            and self.currency_id.compare_amounts(self.amount_residual, 0) > 0
-        )
-
     # ------------------------------------------------------------- mail layout
 
     def _notify_by_email_prepare_rendering_context(
@@ -557,9 +566,8 @@ class AccountMove(models.Model):
         # the pay URL only carries the invoice's own portal token.
         move = self.sudo()
         if len(move) == 1 and move._paycrm_is_payable():
-            render_context["paycrm_pay_url"] = self.env[
-                "paycrm.link.url"
-            ]._paycrm_pay_url(move)
+            url = self.env["paycrm.link.url"]._paycrm_pay_url(move)
+            render_context["paycrm_pay_url"] = url
         return render_context
 
     def _notify_thread_by_email(self, message, recipients_data, *args, **kwargs):
@@ -600,16 +608,7 @@ class AccountMove(models.Model):
 
     def _paycrm_action_give_links(self):
         # sudo: writes only the gateway and portal token of open invoices.
-        return self.env["paycrm.link"].sudo()._paycrm_action_give_links(self)
+        return self.env["paycrm.link.url"].sudo()._paycrm_action_give_links(self)
 
     def _paycrm_action_create_link(self):
         return self.env["paycrm.link"]._paycrm_open_checkouts(self)
-
-    # ------------------------------------------------------------- lifecycle
-
-    def button_cancel(self):
-        result = super().button_cancel()
-        # sudo: cancelling needs no right on the technical link table.
-        self.env["paycrm.link"].sudo()._paycrm_queue_finished_invoices(self)
-        self._paycrm_touch_profiles(self)
-        return result

@@ -272,7 +272,7 @@ class PaycrmGateway(models.Model):
         # sudo: enabling a gateway needs no right on every invoice; only
         # the gateway and portal token of open invoices are written.
         return (
-            self.env["paycrm.link"]
+            self.env["paycrm.link.url"]
             .sudo()
             ._paycrm_give_company_links(enabled.company_id)
         )
@@ -282,12 +282,13 @@ class PaycrmGateway(models.Model):
         companies its payment link."""
         self.check_access("write")
         enabled = self.filtered(lambda g: g.state != "disabled")
-        # sudo: as _paycrm_give_links, for the same open invoices.
-        link_model = self.env["paycrm.link"].sudo()
-        moves = link_model.env["account.move"].search(
-            link_model._paycrm_open_invoices_domain(enabled.company_id)
+        # sudo: a gateway manager needs no right on every invoice; only the
+        # gateway and portal token of open invoices are written.
+        url_model = self.env["paycrm.link.url"].sudo()
+        moves = url_model.env["account.move"].search(
+            url_model._paycrm_open_invoices_domain(enabled.company_id)
         )
-        return link_model._paycrm_action_give_links(moves)
+        return url_model._paycrm_action_give_links(moves)
 
     def action_paycrm_test_connection(self):
         self.ensure_one()

@@ -1,8 +1,9 @@
-"""The stable pay URL of an invoice, and the signature of a partial amount on it."""
+"""The stable pay link of an invoice: given to it (a gateway and a portal token),
+its URL built, and a partial amount on it signed."""
 
 from urllib.parse import urlencode
 
-from odoo import api, models
+from odoo import _, api, models
 from odoo.tools import consteq
 from odoo.tools.misc import hmac as odoo_hmac
 
@@ -12,7 +13,7 @@ AMOUNT_SCOPE = "paycrm-link-amount"
 class PaycrmLinkUrl(models.AbstractModel):
     """Builds ``/paycrm/pay/<invoice id>/<access token>``: the one place that
     does, for emails, SMS, portal pages, gateway return URLs and the routes'
-    own redirects."""
+    own redirects; and gives invoices posted without a link theirs."""
 
     _name = "paycrm.link.url"
     _description = "Payment Link URL"
@@ -62,3 +63,76 @@ class PaycrmLinkUrl(models.AbstractModel):
             self._paycrm_amount_signature(move, amount_minor).encode(),
             str(signature).encode(),
         )
+
+    @api.model
+    def _paycrm_give_invoices_links(self, moves):
+        """Give open posted customer invoices their stable link: a gateway
+        (the company's) and a portal access token.
+
+        Invoices posted before the addon was installed, or while no gateway was
+        enabled, have neither: their customer could not pay and *Link State*
+        said so. Called when a gateway becomes available and on demand.
+        Returns the invoices that can be paid online now.
+        """
+        moves = moves.filtered(
+            lambda m: (
+                m.move_type == "out_invoice"
+                and m.state == "posted"
+                and m.payment_state in ("not_paid", "partial")
+            )
+        )
+        gateway_model = self.env["paycrm.gateway"]
+        for company in moves.company_id:
+            gateway = gateway_model._paycrm_for_company(company)
+            orphans = moves.filtered(
+                lambda m, c=company: m.company_id == c and not m.paycrm_gateway_id
+            )
+            if gateway and orphans:
+                orphans.paycrm_gateway_id = gateway
+        for move in moves.filtered(lambda m: not m.access_token):
+            move._portal_ensure_token()
+        return moves.filtered(lambda m: m._paycrm_is_payable())
+
+    @api.model
+    def _paycrm_open_invoices_domain(self, companies):
+        return [
+            ("company_id", "in", companies.ids),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+        ]
+
+    @api.model
+    def _paycrm_give_company_links(self, companies):
+        """``_paycrm_give_invoices_links`` for every open invoice of ``companies``
+        that lacks a gateway or a token."""
+        moves = self.env["account.move"].search(
+            [
+                *self._paycrm_open_invoices_domain(companies),
+                "|",
+                ("paycrm_gateway_id", "=", False),
+                ("access_token", "=", False),
+            ]
+        )
+        return self._paycrm_give_invoices_links(moves)
+
+    @api.model
+    def _paycrm_action_give_links(self, moves):
+        """Give ``moves`` their payment link, and say how many can be paid
+        online now: the notification of both *Give payment links* actions (on
+        invoices, and on gateways for their companies' open invoices)."""
+        payable = self._paycrm_give_invoices_links(moves)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Payment links"),
+                "message": _(
+                    "%(count)s of %(total)s invoice(s) can be paid online through "
+                    "their payment link.",
+                    count=len(payable),
+                    total=len(moves),
+                ),
+                "type": "success" if len(payable) == len(moves) else "warning",
+            },
+        }

@@ -169,6 +169,14 @@ class TestLinksWhenGatewayArrives(CustomerPagesCase):
         ).run()
         self.assertIn("1 of 1", result["params"]["message"])
         self.assertEqual(invoice.paycrm_link_state, "active")
+        # The gateway's action says it in the same sentence, for the open
+        # invoices of its company.
+        invoice.write({"access_token": False})
+        gateway = self.env["paycrm.gateway"].search([("name", "=", "Late Demo")])
+        result = gateway.action_paycrm_give_links()
+        self.assertIn("1 of 1", result["params"]["message"])
+        self.assertEqual(result["params"]["type"], "success")
+        self.assertEqual(invoice.paycrm_link_state, "active")
 
 
 @tagged("post_install", "-at_install")
