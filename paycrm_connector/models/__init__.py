@@ -26,6 +26,8 @@ from . import paycrm_booking_batch
 from . import paycrm_link
 from . import paycrm_link_expiry
 from . import paycrm_link_return
+from . import paycrm_link_url
+from . import paycrm_link_sender
 from . import paycrm_event_verify
 from . import paycrm_event_receipt
 from . import paycrm_gateway_health

@@ -499,4 +499,4 @@ class PaycrmReminderPolicy(models.Model):
             )
         )
         # sudo: the counters are derived data of the invoices just reminded.
-        invoices.sudo()._paycrm_note_link_sent()
+        self.env["paycrm.link.sender"]._paycrm_note_link_sent(invoices.sudo())

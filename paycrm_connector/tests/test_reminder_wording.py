@@ -104,7 +104,9 @@ class TestReminderWording(ReminderCommon):
         self._run("2025-03-10")
         self.assertTrue(invoice.access_token)
         body, _subject = self._body()
-        self.assertIn(f'href="{invoice._paycrm_pay_url()}"', body)
+        self.assertIn(
+            f'href="{self.env["paycrm.link.url"]._paycrm_pay_url(invoice)}"', body
+        )
         self.assertIn("Pay now", body)
 
     def test_no_pay_button_without_a_gateway_to_pay(self):
@@ -132,5 +134,5 @@ class TestReminderWording(ReminderCommon):
         template = self.stages[14].mail_template_id
         body = template._render_field("body_html", invoice.ids)[invoice.id]
         self.assertIn(invoice.name, body)
-        self.assertIn(invoice._paycrm_pay_url(), body)
+        self.assertIn(self.env["paycrm.link.url"]._paycrm_pay_url(invoice), body)
         self.assertNotIn(FOLLOW_UP, body)
