@@ -14,30 +14,22 @@ class PaycrmBookingPoster(models.AbstractModel):
 
     def _paycrm_post(self, bookings):
         """Book ``bookings`` (``Booking`` plans, in the order they happened)."""
-        planned = [
-            (booking, entry) for booking in bookings for entry in booking.entries
-        ]
-        moves = self.env["account.move"]
-        if planned:
-            moves = self._paycrm_create_moves(
-                [
-                    self._paycrm_move_vals(booking.event, entry)
-                    for booking, entry in planned
-                ]
-            )
-        # Each plan's own entry: its first new one, or the reversal it asks for.
-        own = {}
-        for (booking, _entry), move in zip(planned, moves, strict=True):
-            own.setdefault(id(booking), move)
-        for booking in bookings:
-            if booking.reverse:
-                reversal = booking.reverse._reverse_moves(cancel=False)
-                reversal.action_post()
-                own[id(booking)] = reversal
-        pairs = [
-            (booking, own.get(id(booking), self.env["account.move"]))
+        vals_list = [
+            self._paycrm_move_vals(booking.event, entry)
             for booking in bookings
+            for entry in booking.entries
         ]
+        created = iter(self._paycrm_create_moves(vals_list) if vals_list else ())
+        pairs = []
+        for booking in bookings:
+            # The event links to its first new entry, or to the reversal its
+            # plan asks for.
+            moves = [next(created) for _entry in booking.entries]
+            move = moves[0] if moves else self.env["account.move"]
+            if booking.reverse:
+                move = booking.reverse._reverse_moves(cancel=False)
+                move.action_post()
+            pairs.append((booking, move))
         self._paycrm_reconcile(pairs)
         self._paycrm_plan_residuals(bookings)
         for booking, move in pairs:
