@@ -20,9 +20,12 @@ from . import account_partial_reconcile
 from . import paycrm_event
 from . import paycrm_event_processor
 from . import paycrm_booking
+from . import paycrm_booking_payment
+from . import paycrm_booking_refund
 from . import paycrm_booking_dispute
+from . import paycrm_booking_payout
+from . import paycrm_booking_poster
 from . import paycrm_alert
-from . import paycrm_booking_batch
 from . import paycrm_link
 from . import paycrm_link_expiry
 from . import paycrm_link_return
@@ -31,4 +34,3 @@ from . import paycrm_link_sender
 from . import paycrm_event_verify
 from . import paycrm_event_receipt
 from . import paycrm_gateway_health
-from . import paycrm_booking_verify

@@ -138,22 +138,12 @@ class PaycrmEvent(models.Model):
                 self._paycrm_book_plans(plans)
                 event._paycrm_process_one()
                 continue
-            plan = event.with_context(paycrm_plan_payments=True)._paycrm_process_one()
-            if plan and any(plan["key"] == other["key"] for other in plans):
+            plan = event._paycrm_process_one(batch=True)
+            if plan and any(plan.booking_key == other.booking_key for other in plans):
                 # Planning wrote nothing: plan it again once the others are in.
                 self._paycrm_book_plans(plans)
-                plan = event.with_context(
-                    paycrm_plan_payments=True
-                )._paycrm_process_one()
+                plan = event._paycrm_process_one(batch=True)
             if plan:
-                # Partial payments of one invoice in this batch: each sees
-                # what the ones before it left due, as if booked in turn.
-                before = sum(
-                    other["amount"]
-                    for other in plans
-                    if other["invoice"] == plan["invoice"]
-                )
-                plan["residual"] = max(plan["residual"] - before, 0.0)
                 plans.append(plan)
         self._paycrm_book_plans(plans)
 
@@ -161,10 +151,10 @@ class PaycrmEvent(models.Model):
         """Book ``plans`` (emptied) together, or one by one if that fails."""
         if not plans:
             return
-        events = self.browse([plan["event"].id for plan in plans])
+        events = self.browse([plan.event.id for plan in plans])
         try:
             with self.env.cr.savepoint():
-                self.env["paycrm.booking.batch"]._paycrm_book_plans(plans)
+                self.env["paycrm.booking.poster"]._paycrm_post(plans)
         except Exception:  # noqa: BLE001 - each event is booked alone below
             self.env.invalidate_all()
             _logger.warning(
@@ -174,14 +164,25 @@ class PaycrmEvent(models.Model):
             )
             for event in events:
                 event._paycrm_process_one()
+        else:
+            for event in events:
+                _logger.info(
+                    "paycrm event %s gateway %s %s %s: %s",
+                    event.id,
+                    event.gateway_id.id,
+                    event.external_id,
+                    event.event_type,
+                    event.state,
+                )
         finally:
             plans.clear()
 
-    def _paycrm_process_one(self):
+    def _paycrm_process_one(self, batch=False):
         """Apply one event; failures are written after rolling its work back.
 
-        Return the event's payment plan when the batch processor asked for
-        plans (``paycrm_plan_payments``): the event is then left as it is.
+        With ``batch``, return the event's payment plan unposted (a
+        ``Booking``) for the batch to post with others: the event is then left
+        as it is.
         """
         self.ensure_one()
         try:
@@ -189,12 +190,10 @@ class PaycrmEvent(models.Model):
             # pending verification books nothing.
             if self._paycrm_check_verified():
                 with self.env.cr.savepoint():
-                    state, vals = self.env["paycrm.booking"]._paycrm_apply(self)
-                    if state == "planned":
-                        return vals
-                    self._paycrm_quiet().write(
-                        {"last_error": False, **vals, "state": state, "next_try": False}
-                    )
+                    plan = self.env["paycrm.booking"]._paycrm_apply(self)
+                    if batch and plan.batchable:
+                        return plan
+                    self.env["paycrm.booking.poster"]._paycrm_post([plan])
         except PaycrmVerifyPending as exc:
             # Not the booking that failed: the gateway could not say yet
             # whether it sent the event. Asked again for as long as it would
