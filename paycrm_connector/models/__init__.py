@@ -7,6 +7,7 @@ from . import account_journal
 from . import account_bank_statement_line
 from . import res_config_settings
 from . import paycrm_reminder_policy
+from . import paycrm_reminder_planner
 from . import paycrm_reminder_dispatch
 from . import paycrm_reminder_stage
 from . import paycrm_reminder_log

@@ -33,15 +33,16 @@ class PaycrmReminderDispatch(models.AbstractModel):
 
     def _paycrm_reminders(self, groups, today):
         """Set each group's ``reminder`` (what the message may truthfully say,
-        see account.move._paycrm_reminder_values) and its ``lines``; whether
-        an invoice was reminded before is read once for the whole batch."""
+        see paycrm.reminder.planner._paycrm_reminder_values) and its
+        ``lines``; whether an invoice was reminded before is read once for the
+        whole batch."""
         moves = self.env["account.move"]
+        planner = self.env["paycrm.reminder.planner"]
         invoices = moves.concat(*(item[0] for g in groups for item in g["items"]))
-        reminded = invoices._paycrm_reminded_invoice_ids()
+        reminded = planner._paycrm_reminded_invoice_ids(invoices)
         for group in groups:
-            reminder = moves.concat(
-                *(item[0] for item in group["items"])
-            )._paycrm_reminder_values(
+            reminder = planner._paycrm_reminder_values(
+                moves.concat(*(item[0] for item in group["items"])),
                 today,
                 stages={item[0].id: item[1] for item in group["items"]},
                 reminded=reminded,
@@ -109,7 +110,9 @@ class PaycrmReminderDispatch(models.AbstractModel):
         # The most overdue invoice speaks for the message.
         first = min(lines, key=lambda line: line["due_date"])["invoice"]
         return {
-            "due_status": first.with_context(lang=lang)._paycrm_due_status(today),
+            "due_status": self.env["paycrm.reminder.planner"]
+            .with_context(lang=lang)
+            ._paycrm_due_status(first, today),
             "customer": partner.name or "",
             "company": policy.company_id.name,
             "invoices": ", ".join(line["invoice"].name for line in lines),
