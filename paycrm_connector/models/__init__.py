@@ -12,7 +12,6 @@ from . import paycrm_reminder_dispatch
 from . import paycrm_reminder_stage
 from . import paycrm_reminder_log
 from . import mail_notification
-from . import ir_qweb
 from . import paycrm_profile
 from . import paycrm_profile_rating
 from . import account_partial_reconcile
