@@ -8,12 +8,12 @@ from . import account_journal
 from . import account_bank_statement_line
 from . import res_config_settings
 from . import paycrm_reminder_policy
+from . import paycrm_reminder_planner
 from . import paycrm_reminder_dispatch
 from . import paycrm_reminder_stage
 from . import paycrm_reminder_log
 from . import paycrm_reminder_sms_retry
 from . import mail_notification
-from . import ir_qweb
 from . import paycrm_profile
 from . import paycrm_profile_rating
 from . import account_partial_reconcile

@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
 
 from .. import const
 
@@ -182,11 +181,9 @@ class AccountMove(models.Model):
     @api.depends("paycrm_reminder_log_ids.result", "paycrm_reminder_log_ids.stage_id")
     def _compute_paycrm_reminder_stage_id(self):
         for move in self:
-            # Queued counts: the stage went out, whatever its delivery.
-            sent = move.paycrm_reminder_log_ids.filtered(
-                lambda log: log.result in ("queued", *const.REMINDER_DELIVERED)
+            move.paycrm_reminder_stage_id = (
+                move.paycrm_reminder_log_ids._paycrm_last_stage()
             )
-            move.paycrm_reminder_stage_id = sent.stage_id.sorted("offset_days")[-1:]
 
     def action_paycrm_refund(self):
         self.ensure_one()
@@ -227,7 +224,8 @@ class AccountMove(models.Model):
                 move.paycrm_predicted_pay_date = False
                 continue
             delay = delays[move.commercial_partner_id.id, move.company_id.id]
-            predicted = move._paycrm_reminder_due_date() + timedelta(days=delay)
+            due = self.env["paycrm.reminder.planner"]._paycrm_due_date(move)
+            predicted = due + timedelta(days=delay)
             move.paycrm_predicted_pay_date = max(predicted, today)
 
     @api.depends("company_id", "move_type")
@@ -348,190 +346,18 @@ class AccountMove(models.Model):
 
     # Reminders ------------------------------------------------------------
 
-    def _paycrm_reminder_due_date(self):
-        self.ensure_one()
-        return self.invoice_date_due or self.invoice_date
-
-    def _paycrm_reminder_skip_reason(self, today, policy):
-        """Why this invoice gets no reminder today (a translated string), or False.
-
-        Override point: other modules add reasons by calling super() first and
-        returning their own reason when it is False.
-        """
-        self.ensure_one()
-        if self.state != "posted":
-            return _("Not posted")
-        if self.payment_state in ("paid", "in_payment", "reversed"):
-            return _("Paid")
-        if self.paycrm_disputed:
-            return _("Disputed at the gateway")
-        if self.paycrm_promise_date and today <= self.paycrm_promise_date + timedelta(
-            days=policy.promise_grace_days
-        ):
-            return _(
-                "Promise to pay by %(date)s",
-                date=fields.Date.to_string(self.paycrm_promise_date),
-            )
-        return False
-
-    def _paycrm_paid_dates(self):
-        """{invoice id: date of its last reconciliation} for paid invoices."""
-        partials = self.line_ids.filtered(
-            lambda line: line.account_type == "asset_receivable"
-        ).matched_credit_ids
-        dates = {}
-        for partial in partials:
-            move_id = partial.debit_move_id.move_id.id
-            if partial.max_date and partial.max_date > dates.get(
-                move_id, partial.max_date.min
-            ):
-                dates[move_id] = partial.max_date
-        return dates
-
-    def _paycrm_reminder_policy(self):
-        self.ensure_one()
-        partner = self.commercial_partner_id.with_company(self.company_id)
-        return (
-            partner.paycrm_reminder_policy_id
-            or self.company_id.paycrm_reminder_policy_id
-        )
-
     def action_paycrm_send_reminder_now(self):
-        """Send the stage due today (or the first stage) for these invoices.
-
-        Bound to invoices as the server action "Send reminder now", usable from
-        Automation Rules. The log still guarantees each stage goes out once.
-        """
-        # The run works in each policy's company: only invoices this user may
-        # change, in the companies active now (any id can come over RPC).
-        self.check_access("write")
-        invoices = self.filtered(lambda m: m.move_type == "out_invoice")
-        if not invoices:
-            raise UserError(_("Select customer invoices to remind."))
-        Policy = self.env["paycrm.reminder.policy"]
-        stats = Policy._paycrm_new_stats()
-        for policy, group in invoices.grouped(
-            lambda m: m._paycrm_reminder_policy()
-        ).items():
-            if not policy:
-                raise UserError(
-                    _(
-                        "No reminder policy for %(invoices)s: set a default policy "
-                        "in Accounting settings or one on the customer.",
-                        invoices=", ".join(group.mapped("name")),
-                    )
-                )
-            result = policy.with_company(policy.company_id)._paycrm_run(
-                invoices=group, force=True
-            )
-            Policy._paycrm_add_stats(stats, result)
-        return Policy._paycrm_run_notification(stats)
+        """Server action "Send reminder now" (Automation Rules too)."""
+        return self.env["paycrm.reminder.policy"]._paycrm_send_now(self)
 
     def action_paycrm_promise(self):
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Promise to Pay"),
-            "res_model": "paycrm.promise.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {
-                "default_partner_id": self[:1].commercial_partner_id.id,
-                "default_invoice_ids": self.ids,
-            },
-        }
+        return self.env["paycrm.promise.wizard"]._paycrm_open_for(self)
 
-    def _paycrm_reminder_values(self, today=None, stages=None, reminded=None):
-        """What a reminder about these invoices can truthfully say.
-
-        The one place the reminder wording is decided from (runs, the Preview
-        and the template editor's preview): one line per invoice with its real
-        due state on ``today`` (``not_due``, ``due_today``, ``late``), and
-        whether a reminder about it was already *sent* before (the reminder
-        log; queued, failed and bounced ones never reached the customer).
-        ``stages``: {invoice id: stage} of a run, whose *Include Pay Link*
-        applies; ``reminded``: the ``_paycrm_reminded_invoice_ids()`` of a
-        whole batch, read once.
-
-        The pay button is the invoice's stable URL, and only while one of our
-        gateways can take the payment: the same test as the invoice email's
-        *Pay online* button.
-        """
-        today = today or fields.Date.context_today(self)
-        stages = stages or {}
-        if reminded is None:
-            reminded = self._paycrm_reminded_invoice_ids()
-        lines = []
-        for move in self:
-            days = (today - move._paycrm_reminder_due_date()).days
-            stage = stages.get(move.id)
-            # sudo: the link goes to the customer in this very message, and
-            # automation rules may run as a user without the connector group.
-            sudo_move = move.sudo()
-            link = (
-                (not stage or stage.include_pay_link)
-                and sudo_move._paycrm_is_payable()
-                and self.env["paycrm.link.url"]._paycrm_pay_url(sudo_move)
-            )
-            lines.append(
-                {
-                    "invoice": move,
-                    "stage": stage,
-                    "days_late": days,
-                    "days": abs(days),
-                    "due_state": "late"
-                    if days > 0
-                    else ("due_today" if days == 0 else "not_due"),
-                    "reminded": move.id in reminded,
-                    "residual": move.amount_residual,
-                    "currency": move.currency_id,
-                    "due_date": move._paycrm_reminder_due_date(),
-                    "link": link or False,
-                }
-            )
-        counts = {
-            state: sum(1 for line in lines if line["due_state"] == state)
-            for state in ("not_due", "due_today", "late")
-        }
-        followed = sum(1 for line in lines if line["reminded"])
-        follow_up = False
-        if followed:
-            follow_up = "all" if followed == len(lines) else "some"
-        return dict(
-            counts,
-            lines=lines,
-            count=len(lines),
-            reminded=followed,
-            follow_up=follow_up,
-            links=any(line["link"] for line in lines),
-        )
-
-    def _paycrm_reminded_invoice_ids(self):
-        """Ids of these invoices a reminder was already sent about."""
-        # sudo: the log decides the wording of what the customer gets; a user
-        # rendering the template may not read it.
-        rows = (
-            self.env["paycrm.reminder.log"]
-            .sudo()
-            ._read_group(
-                [
-                    ("invoice_id", "in", self.ids),
-                    ("result", "in", const.REMINDER_DELIVERED),
-                ],
-                ["invoice_id"],
-            )
-        )
-        return {invoice.id for (invoice,) in rows}
-
-    def _paycrm_due_status(self, today):
-        """'5 days late', 'due today', 'due in 3 days': an SMS-sized due state,
-        in the context language."""
-        self.ensure_one()
-        days = (today - self._paycrm_reminder_due_date()).days
-        if days > 0:
-            return _("%(days)s days late", days=days)
-        if days == 0:
-            return _("due today")
-        return _("due in %(days)s days", days=-days)
+    def _paycrm_reminder_values(self):
+        """What the reminder templates read when rendered outside a run (the
+        template editor's preview): ``object._paycrm_reminder_values()`` is
+        in their body, also in databases whose templates are not updated."""
+        return self.env["paycrm.reminder.planner"]._paycrm_reminder_values(self)
 
     # ------------------------------------------------------------ payment links
 

@@ -13,6 +13,7 @@ from datetime import datetime
 import pytz
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
 _logger = logging.getLogger(__name__)
@@ -92,6 +93,36 @@ class PaycrmReminderPolicy(models.Model):
         # it must): only for a user who may manage this very policy.
         self.check_access("write")
         return self._paycrm_run_notification(self._paycrm_run(), close=True)
+
+    @api.model
+    def _paycrm_send_now(self, invoices):
+        """Send the stage due today (or the first stage) for ``invoices``.
+
+        Behind the invoices' server action "Send reminder now", usable from
+        Automation Rules. The log still guarantees each stage goes out once.
+        """
+        # The run works in each policy's company: only invoices this user may
+        # change, in the companies active now (any id can come over RPC).
+        invoices.check_access("write")
+        invoices = invoices.filtered(lambda m: m.move_type == "out_invoice")
+        if not invoices:
+            raise UserError(_("Select customer invoices to remind."))
+        planner = self.env["paycrm.reminder.planner"]
+        stats = self._paycrm_new_stats()
+        for policy, group in invoices.grouped(planner._paycrm_policy_for).items():
+            if not policy:
+                raise UserError(
+                    _(
+                        "No reminder policy for %(invoices)s: set a default policy "
+                        "in Accounting settings or one on the customer.",
+                        invoices=", ".join(group.mapped("name")),
+                    )
+                )
+            result = policy.with_company(policy.company_id)._paycrm_run(
+                invoices=group, force=True
+            )
+            self._paycrm_add_stats(stats, result)
+        return self._paycrm_run_notification(stats)
 
     @api.model
     def _paycrm_new_stats(self):
@@ -272,18 +303,19 @@ class PaycrmReminderPolicy(models.Model):
             return []
         candidates = self._paycrm_candidates(today, invoices, force)
         last_offsets = self._paycrm_last_offsets(candidates)
+        planner = self.env["paycrm.reminder.planner"]
         groups = []
         for partner, invoices_of in candidates.grouped("commercial_partner_id").items():
             group = {"partner": partner, "items": [], "skipped": [], "reason": False}
             for invoice in invoices_of:
-                days = (today - invoice._paycrm_reminder_due_date()).days
+                days = (today - planner._paycrm_due_date(invoice)).days
                 stage = stages.filtered(lambda s, d=days: s.offset_days <= d)[-1:]
                 if not stage and force:
                     stage = stages[0]
                 last = last_offsets.get(invoice.id)
                 if not stage or (last is not None and stage.offset_days <= last):
                     continue
-                reason = invoice._paycrm_reminder_skip_reason(today, self)
+                reason = planner._paycrm_skip_reason(invoice, today, self)
                 if (
                     not reason
                     and stage.min_amount
