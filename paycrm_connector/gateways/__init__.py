@@ -35,6 +35,12 @@ def get_adapter_class(provider):
         raise GatewayError(f"unknown gateway provider {provider!r}") from exc
 
 
+def providers_with(capability):
+    """Provider codes whose adapter has ``capability`` (a class attribute of
+    ``GatewayAdapter``, e.g. ``wallet``), for domains on ``provider``."""
+    return [code for code, adapter in ADAPTERS.items() if getattr(adapter, capability)]
+
+
 def get_adapter(config):
     """Return the adapter instance for ``config.provider``."""
     return get_adapter_class(config.provider)(config)
@@ -60,4 +66,5 @@ __all__ = [
     "get_adapter",
     "get_adapter_class",
     "load_event",
+    "providers_with",
 ]

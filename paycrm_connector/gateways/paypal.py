@@ -19,6 +19,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from odoo.tools import LazyTranslate
+
 from .. import const
 from . import money, paypal_events, paypal_reporting
 from .base import (
@@ -33,6 +35,8 @@ from .base import (
 )
 from .paypal_events import decode_custom_id, encode_custom_id, link, money_minor
 from .signature import SignatureError
+
+_lt = LazyTranslate(__name__)
 
 SANDBOX_API_BASE = "https://api-m.sandbox.paypal.com"
 LIVE_API_BASE = "https://api-m.paypal.com"
@@ -134,6 +138,9 @@ class PaypalRefund:
 
 class PaypalAdapter(GatewayAdapter):
     code = "paypal"
+    pay_label = _lt("Pay with PayPal")
+    wallet = True
+    config_fields = {"client_id": "paypal_client_id", "webhook_id": "paypal_webhook_id"}
 
     @classmethod
     def envelope(cls, event):

@@ -6,7 +6,7 @@ import stripe as stripe_sdk
 
 from .. import const
 from ..const import STRIPE_EVENT_KINDS
-from . import signature
+from . import signature, stripe_events
 from .base import (
     CheckoutSession,
     GatewayAdapter,
@@ -20,7 +20,6 @@ from .money import stripe_exponent
 from .stripe_events import (
     _int,
     _ref,
-    parse_stripe_event,
     payment_method_values,
     settlement_values,
 )
@@ -43,6 +42,14 @@ def not_stripe(status=None):
 class StripeAdapter(GatewayAdapter):
     code = "stripe"
     event_kinds = STRIPE_EVENT_KINDS
+    # Checkout Sessions live between 30 minutes and 24 hours.
+    session_hours = (const.STRIPE_SESSION_MIN_HOURS, const.STRIPE_SESSION_MAX_HOURS)
+
+    @classmethod
+    def refund_metadata(cls, payment_event):
+        # The invoice metadata our checkout gave the payment.
+        obj = (payment_event.get("data") or {}).get("object") or {}
+        return obj.get("metadata")
 
     def __init__(self, config):
         super().__init__(config)
@@ -250,10 +257,14 @@ class StripeAdapter(GatewayAdapter):
         except (stripe_sdk.SignatureVerificationError, UnicodeDecodeError) as exc:
             raise signature.SignatureError(str(exc).split("\n")[0]) from exc
 
+    @classmethod
+    def event_kind(cls, event, event_type):
+        return stripe_events.event_kind(event, cls.event_kinds)
+
     def parse_event(self, event):
-        # Its id, type and timestamp are read the intake's way, or refused.
-        self.envelope(event)
-        return parse_stripe_event(event, STRIPE_EVENT_KINDS)
+        # Its id, type, time and kind are read the intake's way, or refused.
+        head = self.envelope(event)
+        return stripe_events.normalize_event(event, head.kind, head.reason)
 
     def enrich_event(self, event):
         """Fetch the PaymentIntent when the event lacks its fee or metadata."""

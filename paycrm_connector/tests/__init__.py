@@ -47,3 +47,4 @@ from . import test_staff_labels
 from . import test_staff_tours
 from . import test_customer_pages
 from . import test_customer_pages_browser
+from . import test_gateway_third_provider
