@@ -68,7 +68,7 @@ class PaycrmWebhookController(http.Controller):
                 "paycrm webhook gateway %s: not configured (%s)", gateway_id, exc
             )
             return _answer(
-                400, request.env._("gateway not configured: %(error)s", error=exc)
+                400, request.env._("gateway not configured: %(error)s", error=str(exc))
             )
         except SignatureError as exc:
             gateway._paycrm_count_bad_signature()

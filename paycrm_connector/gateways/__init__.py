@@ -1,5 +1,7 @@
 """Plain-Python gateway adapters: they talk to the outside, never to the ORM."""
 
+from odoo.tools import LazyTranslate
+
 from .base import (
     CheckoutRequest,
     CheckoutSession,
@@ -19,6 +21,8 @@ from .demo import DemoAdapter
 from .stripe import StripeAdapter
 from .paypal import PaypalAdapter
 
+_lt = LazyTranslate(__name__, default_lang="en_US")
+
 ADAPTERS = {
     DemoAdapter.code: DemoAdapter,
     StripeAdapter.code: StripeAdapter,
@@ -32,7 +36,9 @@ def get_adapter_class(provider):
     try:
         return ADAPTERS[provider]
     except KeyError as exc:
-        raise GatewayError(f"unknown gateway provider {provider!r}") from exc
+        raise GatewayError(
+            _lt("unknown gateway provider %(provider)s", provider=repr(provider))
+        ) from exc
 
 
 def providers_with(capability):

@@ -14,9 +14,10 @@ from odoo.tools import LazyTranslate
 
 from .. import const
 
-# Lazy: the message is translated when the webhook answer is written, in the
-# language of the request (no environment here).
-_lt = LazyTranslate(__name__)
+# Lazy: messages are translated where they are shown (a webhook answer, a
+# staff notification), in the language of that request or environment (none
+# here); English when neither can be found.
+_lt = LazyTranslate(__name__, default_lang="en_US")
 
 # A JSON string (escapes included): its brackets do not nest anything.
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
@@ -25,7 +26,12 @@ _BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class GatewayError(Exception):
-    """A failure the user can act on; ``str(exc)`` is a plain-words message."""
+    """A failure the user can act on; ``str(exc)`` is a plain-words message.
+
+    Adapters raise it with a lazy message (``_lt``): ``str(exc)`` translates
+    it into the language of the code that shows it (its ``self.env`` or the
+    request's). Text the gateway itself sent stays as it came.
+    """
 
     kind = "error"
 
@@ -44,10 +50,14 @@ def unreachable(timed_out, timeout):
     """The plain sentence for a gateway that did not answer: waited too long,
     or could not be reached at all (refused, unknown host, bad address)."""
     if timed_out:
-        return GatewayUnreachable(f"gateway unreachable (timeout after {timeout:g} s)")
+        return GatewayUnreachable(
+            _lt("gateway unreachable (timeout after %(timeout)g s)", timeout=timeout)
+        )
     return GatewayUnreachable(
-        "gateway unreachable (connection refused or host not found) — check the "
-        "network and the API Base URL"
+        _lt(
+            "gateway unreachable (connection refused or host not found) — check "
+            "the network and the API Base URL"
+        )
     )
 
 

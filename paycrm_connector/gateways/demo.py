@@ -9,10 +9,14 @@ import json
 import secrets
 import time
 
+from odoo.tools import LazyTranslate
+
 from ..const import DEMO_EVENT_KINDS
 from . import signature
 from .base import CheckoutSession, GatewayAdapter, GatewayError, NormalizedEvent
 from .stripe_events import payment_method_values
+
+_lt = LazyTranslate(__name__, default_lang="en_US")
 
 SIGNATURE_HEADER = "Paycrm-Signature"
 DEMO_CHECKOUT_PATH = "/paycrm/demo/checkout/"
@@ -49,7 +53,7 @@ class DemoAdapter(GatewayAdapter):
     def create_checkout(self, request):
         base_url = (self.config.extra.get("base_url") or "").rstrip("/")
         if not base_url:
-            raise GatewayError("the demo gateway needs the server's base URL")
+            raise GatewayError(_lt("the demo gateway needs the server's base URL"))
         session_id = f"demo_cs_{secrets.token_hex(12)}"
         return CheckoutSession(
             session_id=session_id,

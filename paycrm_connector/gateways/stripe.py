@@ -4,6 +4,8 @@ import time
 
 import stripe as stripe_sdk
 
+from odoo.tools import LazyTranslate
+
 from .. import const
 from ..const import STRIPE_EVENT_KINDS
 from . import signature, stripe_events
@@ -24,6 +26,8 @@ from .stripe_events import (
     settlement_values,
 )
 
+_lt = LazyTranslate(__name__, default_lang="en_US")
+
 STRIPE_API_BASE = "https://api.stripe.com"
 # What the SDK raises, instead of one of its own errors, when the server that
 # answered is not Stripe (a JSON error object of another shape, a list...).
@@ -32,10 +36,20 @@ NOT_STRIPE_ERRORS = (AttributeError, KeyError, TypeError, ValueError)
 
 def not_stripe(status=None):
     """The error for an answer that did not come from Stripe's API."""
-    got = f"HTTP {status} with an answer" if status else "an answer"
+    if status:
+        return GatewayError(
+            _lt(
+                "the API base URL sent HTTP %(status)s with an answer that is not "
+                "Stripe's — check the API Base URL, or leave it empty for Stripe "
+                "itself",
+                status=status,
+            )
+        )
     return GatewayError(
-        f"the API base URL sent {got} that is not Stripe's — check the API Base "
-        "URL, or leave it empty for Stripe itself"
+        _lt(
+            "the API base URL sent an answer that is not Stripe's — check the API "
+            "Base URL, or leave it empty for Stripe itself"
+        )
     )
 
 
@@ -54,7 +68,9 @@ class StripeAdapter(GatewayAdapter):
     def __init__(self, config):
         super().__init__(config)
         if not config.secret_key:
-            raise GatewayAuthError("no secret key configured — paste it on the gateway")
+            raise GatewayAuthError(
+                _lt("no secret key configured — paste it on the gateway")
+            )
         self.client = stripe_sdk.StripeClient(
             config.secret_key,
             base_addresses={"api": config.api_base or STRIPE_API_BASE},
@@ -70,19 +86,21 @@ class StripeAdapter(GatewayAdapter):
             raise not_stripe() from exc
         except stripe_sdk.AuthenticationError as exc:
             raise GatewayAuthError(
-                "authentication failed — check the secret key"
+                _lt("authentication failed — check the secret key")
             ) from exc
         except stripe_sdk.PermissionError as exc:
             raise GatewayAuthError(
-                "the key lacks permission for this call — use a secret key with "
-                "write access"
+                _lt(
+                    "the key lacks permission for this call — use a secret key "
+                    "with write access"
+                )
             ) from exc
         except stripe_sdk.APIConnectionError as exc:
             # The SDK names the network error it wrapped ("ReadTimeout: ...").
             raise unreachable("Timeout" in str(exc), self.config.timeout) from exc
         except stripe_sdk.RateLimitError as exc:
             raise GatewayUnreachable(
-                "gateway busy (rate limited) — try again in a minute"
+                _lt("gateway busy (rate limited) — try again in a minute")
             ) from exc
         except stripe_sdk.InvalidRequestError as exc:
             error = exc.error
@@ -92,7 +110,9 @@ class StripeAdapter(GatewayAdapter):
                 or (error and error.message)
                 or "no reason given"
             )
-            raise GatewayRefused(f"gateway refused the request: {reason}") from exc
+            raise GatewayRefused(
+                _lt("gateway refused the request: %(reason)s", reason=reason)
+            ) from exc
         except stripe_sdk.APIError as exc:
             status = exc.http_status
             # The SDK's "invalid response" below 500: an answer Stripe would
@@ -101,12 +121,15 @@ class StripeAdapter(GatewayAdapter):
             if status and status < 500:
                 raise not_stripe(status) from exc
             raise GatewayUnreachable(
-                f"gateway error (HTTP {status or '?'}) — try again later"
+                _lt(
+                    "gateway error (HTTP %(status)s) — try again later",
+                    status=status or "?",
+                )
             ) from exc
         except stripe_sdk.StripeError as exc:
             status = exc.http_status or "?"
             raise GatewayUnreachable(
-                f"gateway error (HTTP {status}) — try again later"
+                _lt("gateway error (HTTP %(status)s) — try again later", status=status)
             ) from exc
 
     def currency_exponent(self, currency, iso_decimals):

@@ -4,7 +4,7 @@ from odoo.tools import LazyTranslate
 
 from .base import NormalizedEvent
 
-_lt = LazyTranslate(__name__)
+_lt = LazyTranslate(__name__, default_lang="en_US")
 
 
 def _ref(value):

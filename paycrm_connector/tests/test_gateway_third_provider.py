@@ -86,7 +86,10 @@ class TestGatewayThirdProvider(WebhookHttpCase):
         registry.start()
         self.addCleanup(registry.stop)
         provider = self.env["paycrm.gateway"]._fields["provider"]
-        self.patch(provider, "selection", [*provider.selection, ("thirdpay", "Third")])
+        selection = [*provider.selection, ("thirdpay", "Third")]
+        # As the registry sets a static selection up (values checked on write).
+        self.patch(provider, "selection", selection)
+        self.patch(provider, "_selection", dict(selection))
         self.gateway = self.env["paycrm.gateway"].create(
             {
                 "name": "Thirdpay",

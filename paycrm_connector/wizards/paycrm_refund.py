@@ -220,7 +220,7 @@ class PaycrmRefund(models.TransientModel):
             )
         except GatewayError as exc:
             raise UserError(
-                _("The gateway refused the refund: %(error)s", error=exc)
+                _("The gateway refused the refund: %(error)s", error=str(exc))
             ) from exc
         webhook = adapter.refund_webhook(
             refund_ref, payment.payment_ref, minor, currency.name, metadata
