@@ -372,6 +372,14 @@ class GatewayAdapter:
         )
 
     @classmethod
+    def read_event(cls, payload):
+        """``(event, envelope)`` of a raw webhook body (bytes): the decoded
+        JSON object and its ``EventEnvelope``; ``PayloadError`` when it is not
+        an event we can store."""
+        event = load_event(payload)
+        return event, cls.envelope(event)
+
+    @classmethod
     def event_kind(cls, event, event_type):
         """``(kind, reason)`` of a decoded event: the one place its normalised
         kind is worked out (``reason``: why a handled type is "other")."""

@@ -150,10 +150,12 @@ def _refund_status(obj):
     when it lists none); ``None`` when the charge is not shaped to tell."""
     if obj.get("object") == "charge":
         refunds = obj.get("refunds") or {}
-        refunds = refunds.get("data") if isinstance(refunds, dict) else None
-        if not isinstance(refunds or [], list):
+        if not isinstance(refunds, dict):
             return None
-        obj = refunds[0] if refunds else {}
+        listed = refunds.get("data") or []
+        if not isinstance(listed, list):
+            return None
+        obj = listed[0] if listed else {}
         if not isinstance(obj, dict):
             return None
     return obj.get("status", "")

@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date, formatLang
 
 from .. import const
-from ..gateways import GatewayError, get_adapter, get_adapter_class, load_event
+from ..gateways import GatewayError, get_adapter, get_adapter_class
 
 _logger = logging.getLogger(__name__)
 MANAGER = "paycrm_connector.group_paycrm_manager"
@@ -252,9 +252,8 @@ class PaycrmEvent(models.Model):
                 "paycrm webhook gateway %s: not verified (%s)", gateway.id, exc
             )
             unverified = True
-        event = load_event(payload)
-        # The store checks it again, for callers other than this one.
-        envelope = adapter.envelope(event)
+        # The store checks the envelope again, for callers other than this one.
+        event, envelope = adapter.read_event(payload)
         if unverified:
             record, created = self._paycrm_store_unverified(
                 gateway, payload, event, dict(headers)

@@ -28,7 +28,7 @@ class PaycrmLink(models.Model):
                 ("state", "!=", "disabled"),
                 (
                     "provider",
-                    "not in" if default.provider in wallets else "in",
+                    "not in" if default._paycrm_can("wallet") else "in",
                     wallets,
                 ),
             ],
