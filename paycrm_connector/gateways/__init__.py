@@ -1,4 +1,12 @@
-"""Plain-Python gateway adapters: they talk to the outside, never to the ORM."""
+"""Plain-Python gateway adapters: they talk to the outside, never to the ORM.
+
+Everything provider-specific lives here. Adding a gateway takes an adapter
+module (a ``GatewayAdapter`` subclass: its ``code``, what it can do as class
+attributes, checkout, webhook verification, ``envelope``/``parse_event``)
+registered in ``ADAPTERS`` below, and its value in the gateway's provider
+selection (``const.PROVIDERS``); nothing outside ``gateways/`` asks which
+provider it talks to (``tests/test_gateway_third_provider.py`` shows one).
+"""
 
 from odoo.tools import LazyTranslate
 
