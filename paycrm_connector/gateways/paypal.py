@@ -141,6 +141,8 @@ class PaypalRefund:
 
 class PaypalAdapter(GatewayAdapter):
     code = "paypal"
+    # Read by ``paypal_events.envelope``, PayPal's own shape of the envelope.
+    event_kinds = const.PAYPAL_EVENT_KINDS
     pay_label = _lt("Pay with PayPal")
     wallet = True
     config_fields = {"client_id": "paypal_client_id", "webhook_id": "paypal_webhook_id"}
