@@ -141,7 +141,7 @@ class PaypalRefund:
 
 class PaypalAdapter(GatewayAdapter):
     code = "paypal"
-    # Read by ``paypal_events.envelope``, PayPal's own shape of the envelope.
+    # The map ``paypal_events.envelope`` (PayPal's shape of it) reads.
     event_kinds = const.PAYPAL_EVENT_KINDS
     pay_label = _lt("Pay with PayPal")
     wallet = True
