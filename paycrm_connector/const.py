@@ -287,8 +287,3 @@ LINK_CHANNELS = [
     ("email_sms", "Email and SMS"),
     ("copy", "Copy the link"),
 ]
-
-# Gateways the payer pays from an account of theirs (not a card form): when the
-# company has one of these and a card gateway enabled, the pay link lets the
-# customer choose.
-WALLET_PROVIDERS = ("paypal",)

@@ -35,11 +35,7 @@ class PaycrmPayChoiceMixin:
         choices = request.env["paycrm.link"].sudo()._paycrm_gateway_choices(move)
         buttons = []
         for gateway in choices:
-            label = (
-                request.env._("Pay with PayPal")
-                if gateway.provider == "paypal"
-                else request.env._("Pay by card")
-            )
+            label = request.env._(gateway._paycrm_can("pay_label"))
             url = self._paycrm_url(move, query={**query, "gateway": gateway.id})
             buttons.append({"label": label, "url": url, "provider": gateway.provider})
         return self._paycrm_page(

@@ -16,7 +16,7 @@ from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools import consteq
 
-from ..gateways import GatewayError, GatewayUnreachable
+from ..gateways import GatewayError, GatewayUnreachable, providers_with
 from ..gateways.demo import DEMO_METHODS
 from ..models.paycrm_link import PaycrmSessionQuota
 from .pay_choice import PaycrmPayChoiceMixin
@@ -329,7 +329,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             .search(
                 [
                     ("session_ref", "=", session_ref),
-                    ("gateway_id.provider", "=", "demo"),
+                    ("gateway_id.provider", "in", providers_with("hosted_here")),
                 ],
                 limit=1,
             )

@@ -1,4 +1,5 @@
-"""Webhook intake: verify, store, trigger the processor, answer. No accounting."""
+"""Webhook route: read the body, hand it to the intake (``paycrm.event.
+_paycrm_intake``: verify, store, trigger the processor), answer. No accounting."""
 
 import logging
 
@@ -8,7 +9,7 @@ from odoo import http
 from odoo.http import request
 
 from .. import const
-from ..gateways import GatewayError, PayloadError, get_adapter, load_event
+from ..gateways import GatewayError, PayloadError
 from ..gateways.signature import SignatureError
 
 _logger = logging.getLogger(__name__)
@@ -57,49 +58,24 @@ class PaycrmWebhookController(http.Controller):
             _logger.info("paycrm webhook gateway %s: body too large", gateway_id)
             return _answer(413, "body too large")
         try:
-            adapter = get_adapter(settings.config)
+            _record, created, envelope = request.env["paycrm.event"]._paycrm_intake(
+                gateway, payload, request.httprequest.headers
+            )
+        except PayloadError as exc:
+            return self._refuse(gateway_id, exc)
         except GatewayError as exc:
-            # Outside the verification below: a gateway that cannot check a
-            # signature (Stripe without its secret key) must not store events
-            # as "verify later".
             _logger.warning(
                 "paycrm webhook gateway %s: not configured (%s)", gateway_id, exc
             )
             return _answer(
-                400, request.env._("gateway not configured: %(error)s", error=exc)
+                400, request.env._("gateway not configured: %(error)s", error=str(exc))
             )
-        unverified = False
-        try:
-            adapter.verify_webhook(payload, request.httprequest.headers)
-        except PayloadError as exc:
-            # PayPal reads the body to have it verified.
-            return self._refuse(gateway_id, exc)
-        except GatewayError as exc:
-            # The gateway's verification service could not be asked (PayPal):
-            # keep the event unverified; it is checked again before booking.
-            _logger.warning(
-                "paycrm webhook gateway %s: not verified (%s)", gateway_id, exc
-            )
-            unverified = True
         except SignatureError as exc:
             gateway._paycrm_count_bad_signature()
             _logger.warning(
                 "paycrm webhook gateway %s: rejected signature (%s)", gateway_id, exc
             )
             return _answer(400, f"invalid signature: {exc}")
-        events = request.env["paycrm.event"]
-        try:
-            event = load_event(payload)
-            # The store checks it again, for callers other than this one.
-            envelope = adapter.envelope(event)
-            if unverified:
-                _record, created = events._paycrm_store_unverified(
-                    gateway, payload, event, dict(request.httprequest.headers)
-                )
-            else:
-                _record, created = events._paycrm_store(gateway, payload, event)
-        except PayloadError as exc:
-            return self._refuse(gateway_id, exc)
         # From the request, not the stored row: reading it back costs a query.
         _logger.info(
             "paycrm webhook gateway %s event %s %s: %s",

@@ -14,9 +14,10 @@ from odoo.tools import LazyTranslate
 
 from .. import const
 
-# Lazy: the message is translated when the webhook answer is written, in the
-# language of the request (no environment here).
-_lt = LazyTranslate(__name__)
+# Lazy: messages are translated where they are shown (a webhook answer, a
+# staff notification), in the language of that request or environment (none
+# here); English when neither can be found.
+_lt = LazyTranslate(__name__, default_lang="en_US")
 
 # A JSON string (escapes included): its brackets do not nest anything.
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
@@ -25,7 +26,12 @@ _BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class GatewayError(Exception):
-    """A failure the user can act on; ``str(exc)`` is a plain-words message."""
+    """A failure the user can act on; ``str(exc)`` is a plain-words message.
+
+    Adapters raise it with a lazy message (``_lt``): ``str(exc)`` translates
+    it into the language of the code that shows it (its ``self.env`` or the
+    request's). Text the gateway itself sent stays as it came.
+    """
 
     kind = "error"
 
@@ -44,10 +50,14 @@ def unreachable(timed_out, timeout):
     """The plain sentence for a gateway that did not answer: waited too long,
     or could not be reached at all (refused, unknown host, bad address)."""
     if timed_out:
-        return GatewayUnreachable(f"gateway unreachable (timeout after {timeout:g} s)")
+        return GatewayUnreachable(
+            _lt("gateway unreachable (timeout after %(timeout)g s)", timeout=timeout)
+        )
     return GatewayUnreachable(
-        "gateway unreachable (connection refused or host not found) — check the "
-        "network and the API Base URL"
+        _lt(
+            "gateway unreachable (connection refused or host not found) — check "
+            "the network and the API Base URL"
+        )
     )
 
 
@@ -171,9 +181,14 @@ class EventEnvelope:
 
     external_id: str
     event_type: str
-    kind: str  # first guess from the type; the processor has the last word
+    # The normalised kind (const.EVENT_KINDS), decided here once: stored at
+    # intake and read again by ``parse_event``.
+    kind: str
     created: int | None = None  # epoch seconds (UTC)
     livemode: bool = False
+    # Why a handled type is "other" this time (a refund not succeeded yet):
+    # lazy, translated where it is shown.
+    reason: object = None
 
 
 @dataclass(frozen=True)
@@ -279,9 +294,28 @@ class NormalizedEvent:
 
 
 class GatewayAdapter:
-    """Base class: one instance per gateway record and call site."""
+    """Base class: one instance per gateway record and call site.
+
+    Class attributes say what a gateway can do, so that the ORM and the
+    customer pages ask the adapter instead of testing its provider code.
+    """
 
     code = None
+    # What a customer's pay button says when several gateways are offered.
+    pay_label = _lt("Pay by card")
+    # The payer pays from an account of theirs (a wallet) rather than a card
+    # form: the pay link offers one gateway of each family.
+    wallet = False
+    # Odoo partners are created as customers at the gateway before checkout.
+    syncs_customers = True
+    # The checkout page is served by this addon (``/paycrm/demo/checkout/``).
+    hosted_here = False
+    # The webhook signing secret is ours to generate (no dashboard issues one).
+    generates_webhook_secret = False
+    # ``(shortest, longest)`` hours a hosted checkout may live, or None.
+    session_hours = None
+    # ``GatewayConfig.extra`` key -> field of ``paycrm.gateway`` holding it.
+    config_fields = {}
 
     def __init__(self, config):
         self.config = config
@@ -327,13 +361,39 @@ class GatewayAdapter:
         """
         external_id = text_field(event, "id")
         event_type = text_field(event, "type")
+        kind, reason = cls.event_kind(event, event_type)
         return EventEnvelope(
             external_id=external_id,
             event_type=event_type,
-            kind=cls.event_kinds.get(event_type, "other"),
+            kind=kind,
             created=epoch_field(event, "created"),
             livemode=bool(event.get("livemode")),
+            reason=reason,
         )
+
+    @classmethod
+    def read_event(cls, payload):
+        """``(event, envelope)`` of a raw webhook body (bytes): the decoded
+        JSON object and its ``EventEnvelope``; ``PayloadError`` when it is not
+        an event we can store."""
+        event = load_event(payload)
+        return event, cls.envelope(event)
+
+    @classmethod
+    def event_kind(cls, event, event_type):
+        """``(kind, reason)`` of a decoded event: the one place its normalised
+        kind is worked out (``reason``: why a handled type is "other")."""
+        return cls.event_kinds.get(event_type, "other"), None
+
+    @staticmethod
+    def kept_headers(headers):
+        """What an event stored unverified keeps of its request's headers, for
+        ``verify_webhook`` to read when it asks again: all but credentials."""
+        return {
+            key: value
+            for key, value in headers.items()
+            if key.lower() not in ("cookie", "authorization")
+        }
 
     def verify_webhook(self, payload, headers):
         """Raise ``signature.SignatureError`` unless ``payload`` is authentic."""
@@ -363,6 +423,18 @@ class GatewayAdapter:
         return event
 
     # Refunds and the tie-out.
+    @classmethod
+    def refund_metadata(cls, payment_event):
+        """The metadata a refund of a payment carries, from the payment's
+        decoded event; ``None`` for gateways whose payloads carry none."""
+        return None
+
+    def refund_webhook(self, refund_ref, payment_ref, amount_minor, currency, metadata):
+        """``(payload, headers)`` of the webhook a refund just asked for would
+        bring, for gateways with no servers to send it (demo): the caller feeds
+        it to the intake. ``None``: the gateway sends its own."""
+        return None
+
     def refund(
         self, payment_ref, amount_minor, idempotency_key, metadata=None, currency=None
     ):

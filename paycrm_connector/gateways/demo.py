@@ -9,10 +9,14 @@ import json
 import secrets
 import time
 
+from odoo.tools import LazyTranslate
+
 from ..const import DEMO_EVENT_KINDS
 from . import signature
 from .base import CheckoutSession, GatewayAdapter, GatewayError, NormalizedEvent
 from .stripe_events import payment_method_values
+
+_lt = LazyTranslate(__name__, default_lang="en_US")
 
 SIGNATURE_HEADER = "Paycrm-Signature"
 DEMO_CHECKOUT_PATH = "/paycrm/demo/checkout/"
@@ -28,8 +32,15 @@ def demo_fee(amount_minor):
 
 
 class DemoAdapter(GatewayAdapter):
+    """A gateway without servers: its checkout page is the addon's own, and it
+    hands its webhooks, signed, to the caller, which feeds them to the same
+    intake a posted webhook goes through (never over HTTP)."""
+
     code = "demo"
     event_kinds = DEMO_EVENT_KINDS
+    syncs_customers = False
+    hosted_here = True
+    generates_webhook_secret = True
 
     def check_connection(self):
         return "demo gateway (no account needed)"
@@ -42,7 +53,7 @@ class DemoAdapter(GatewayAdapter):
     def create_checkout(self, request):
         base_url = (self.config.extra.get("base_url") or "").rstrip("/")
         if not base_url:
-            raise GatewayError("the demo gateway needs the server's base URL")
+            raise GatewayError(_lt("the demo gateway needs the server's base URL"))
         session_id = f"demo_cs_{secrets.token_hex(12)}"
         return CheckoutSession(
             session_id=session_id,
@@ -102,6 +113,26 @@ class DemoAdapter(GatewayAdapter):
             "data": {"object": obj},
         }
 
+    def webhook(self, event):
+        """``(payload, headers)`` of ``event`` as the gateway would post it:
+        its raw body and its ``Paycrm-Signature``."""
+        payload = self.payload(event)
+        return payload, {SIGNATURE_HEADER: self.sign(payload)}
+
+    def checkout_webhook(self, session_id, amount_minor, currency, metadata, **pay):
+        """The webhook of a payment made (or declined) on the demo checkout
+        page: ``payment.succeeded`` or ``payment.failed`` (``pay``: the
+        ``payment_object`` options), its id derived from the payment's, so a
+        repeated submit brings the same event."""
+        obj = self.payment_object(session_id, amount_minor, currency, metadata, **pay)
+        paid = pay.get("paid", True)
+        event = self.build_event(
+            "payment.succeeded" if paid else "payment.failed",
+            obj,
+            event_id=f"evt_{obj['id']}",
+        )
+        return self.webhook(event)
+
     def sign(self, payload, timestamp=None):
         """The ``Paycrm-Signature`` header value for a raw event body."""
         return signature.header(payload, self.config.webhook_secret, timestamp)
@@ -149,12 +180,32 @@ class DemoAdapter(GatewayAdapter):
             **payment_method_values(obj.get("payment_method_details")),
         )
 
+    @classmethod
+    def refund_metadata(cls, payment_event):
+        # Stripe's shape: the metadata the checkout gave the payment.
+        obj = (payment_event.get("data") or {}).get("object") or {}
+        return obj.get("metadata")
+
     def refund(
         self, payment_ref, amount_minor, idempotency_key, metadata=None, currency=None
     ):
-        # The demo gateway refunds at once; the caller (the refund wizard)
-        # stores the event it would send through the intake's own store.
+        # The demo gateway refunds at once; its webhook is ``refund_webhook``.
         return f"demo_re_{idempotency_key[-24:]}"
+
+    def refund_webhook(self, refund_ref, payment_ref, amount_minor, currency, metadata):
+        event = self.build_event(
+            "refund.succeeded",
+            {
+                "id": refund_ref,
+                "object": "refund",
+                "payment": payment_ref,
+                "amount": amount_minor,
+                "currency": currency.lower(),
+                "status": "succeeded",
+                "metadata": metadata or {},
+            },
+        )
+        return self.webhook(event)
 
     @staticmethod
     def payload(event):

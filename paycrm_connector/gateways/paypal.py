@@ -19,6 +19,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from odoo.tools import LazyTranslate
+
 from .. import const
 from . import money, paypal_events, paypal_reporting
 from .base import (
@@ -33,6 +35,8 @@ from .base import (
 )
 from .paypal_events import decode_custom_id, encode_custom_id, link, money_minor
 from .signature import SignatureError
+
+_lt = LazyTranslate(__name__, default_lang="en_US")
 
 SANDBOX_API_BASE = "https://api-m.sandbox.paypal.com"
 LIVE_API_BASE = "https://api-m.paypal.com"
@@ -78,8 +82,11 @@ def _token_lock(key):
 def not_paypal(status):
     """The error for an answer that did not come from PayPal's API."""
     return GatewayError(
-        f"the API base URL sent HTTP {status} with an answer that is not "
-        "PayPal's — check the API Base URL, or leave it empty for PayPal itself"
+        _lt(
+            "the API base URL sent HTTP %(status)s with an answer that is not "
+            "PayPal's — check the API Base URL, or leave it empty for PayPal itself",
+            status=status,
+        )
     )
 
 
@@ -134,6 +141,11 @@ class PaypalRefund:
 
 class PaypalAdapter(GatewayAdapter):
     code = "paypal"
+    # The map ``paypal_events.envelope`` (PayPal's shape of it) reads.
+    event_kinds = const.PAYPAL_EVENT_KINDS
+    pay_label = _lt("Pay with PayPal")
+    wallet = True
+    config_fields = {"client_id": "paypal_client_id", "webhook_id": "paypal_webhook_id"}
 
     @classmethod
     def envelope(cls, event):
@@ -168,34 +180,44 @@ class PaypalAdapter(GatewayAdapter):
         if status < 300:
             return _json(response)
         if status >= 500:
-            raise GatewayUnreachable(f"gateway error (HTTP {status}) — try again later")
+            raise GatewayUnreachable(
+                _lt("gateway error (HTTP %(status)s) — try again later", status=status)
+            )
         if status == 429:
             raise GatewayUnreachable(
-                "gateway busy (rate limited) — try again in a minute"
+                _lt("gateway busy (rate limited) — try again in a minute")
             )
         if status == 401:
             raise GatewayAuthError(
-                "authentication failed — check the client id and secret"
+                _lt("authentication failed — check the client id and secret")
             )
         if status == 403:
             raise GatewayAuthError(
-                "the PayPal app lacks permission for this call — check its "
-                "features in the PayPal developer dashboard"
+                _lt(
+                    "the PayPal app lacks permission for this call — check its "
+                    "features in the PayPal developer dashboard"
+                )
             )
         issue, description = _first_issue(_json(response))
         if not issue:
             raise not_paypal(status)
-        message = f"gateway refused the request: {issue}"
+        message = _lt("gateway refused the request: %(issue)s", issue=issue)
         if description:
-            message += f" — {description}"
+            message = _lt(
+                "gateway refused the request: %(issue)s — %(description)s",
+                issue=issue,
+                description=description,
+            )
         raise PaypalRefused(message, issue=issue, http_status=status)
 
     def _access_token(self, refresh=False):
         if not self.client_id:
-            raise GatewayAuthError("no client id configured — paste it on the gateway")
+            raise GatewayAuthError(
+                _lt("no client id configured — paste it on the gateway")
+            )
         if not self.config.secret_key:
             raise GatewayAuthError(
-                "no client secret configured — paste it on the gateway"
+                _lt("no client secret configured — paste it on the gateway")
             )
         digest = hashlib.sha256(self.config.secret_key.encode()).hexdigest()
         key = (self.api_base, self.client_id, digest)
@@ -219,7 +241,7 @@ class PaypalAdapter(GatewayAdapter):
                 status in (400, 403) and isinstance(_json(response).get("error"), str)
             ):
                 raise GatewayAuthError(
-                    "authentication failed — check the client id and secret"
+                    _lt("authentication failed — check the client id and secret")
                 )
             body = self._check(response)
             token, lifetime = body.get("access_token"), body.get("expires_in", 0)
@@ -265,8 +287,11 @@ class PaypalAdapter(GatewayAdapter):
         exponent = money.paypal_exponent(currency)
         if exponent is None:
             raise GatewayRefused(
-                f"PayPal does not accept {(currency or '').upper()} — use another "
-                "gateway for this invoice"
+                _lt(
+                    "PayPal does not accept %(currency)s — use another gateway for "
+                    "this invoice",
+                    currency=(currency or "").upper(),
+                )
             )
         return exponent
 
@@ -274,7 +299,7 @@ class PaypalAdapter(GatewayAdapter):
         currency = request.currency.upper()
         exponent = self.currency_exponent(currency)
         if request.amount_minor <= 0:
-            raise GatewayRefused("nothing to pay: the amount must be positive")
+            raise GatewayRefused(_lt("nothing to pay: the amount must be positive"))
         meta = request.metadata or {}
         unit = {
             "reference_id": f"paycrm-{request.invoice_id}",
@@ -304,7 +329,9 @@ class PaypalAdapter(GatewayAdapter):
         order = self._api("POST", "/v2/checkout/orders", body, request.idempotency_key)
         url = link(order, "payer-action") or link(order, "approve")
         if not url:
-            raise GatewayError("PayPal returned no approval link — try again later")
+            raise GatewayError(
+                _lt("PayPal returned no approval link — try again later")
+            )
         latest = int(time.time() + const.PAYPAL_ORDER_MAX_HOURS * 3600)
         return CheckoutSession(
             session_id=order["id"],
@@ -342,8 +369,11 @@ class PaypalAdapter(GatewayAdapter):
         ]
         if not captures:
             raise GatewayRefused(
-                f"PayPal order {order_id} has no capture (status "
-                f"{order.get('status', '?')})"
+                _lt(
+                    "PayPal order %(order)s has no capture (status %(status)s)",
+                    order=order_id,
+                    status=order.get("status", "?"),
+                )
             )
         capture = captures[0]
         amount, currency = money_minor(capture.get("amount"))
@@ -398,7 +428,7 @@ class PaypalAdapter(GatewayAdapter):
         self, payment_ref, amount_minor, idempotency_key, metadata=None, currency=None
     ):
         if not currency:
-            raise GatewayRefused("PayPal needs the currency of the refund")
+            raise GatewayRefused(_lt("PayPal needs the currency of the refund"))
         note = (metadata or {}).get(const.META_INVOICE_NAME) or ""
         return self.refund_capture(
             payment_ref, amount_minor, currency, idempotency_key, note=note

@@ -6,6 +6,8 @@ Pure functions, no network: the adapter in ``paypal.py`` and tests share them.
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl, urlencode
 
+from odoo.tools import LazyTranslate
+
 from .. import const
 from . import money
 from .base import (
@@ -15,6 +17,8 @@ from .base import (
     iso_field,
     text_field,
 )
+
+_lt = LazyTranslate(__name__, default_lang="en_US")
 
 # Short keys: PayPal's custom_id holds at most 127 characters.
 CUSTOM_ID_KEYS = (
@@ -109,7 +113,9 @@ def money_minor(amount):
     try:
         value = abs(Decimal(str(amount.get("value"))))
     except InvalidOperation as exc:
-        raise GatewayError(f"malformed amount in a PayPal payload: {amount}") from exc
+        raise GatewayError(
+            _lt("malformed amount in a PayPal payload: %(amount)s", amount=amount)
+        ) from exc
     exponent = money.paypal_exponent(currency)
     if exponent is None:  # not a PayPal currency: trust the digits PayPal sent
         exponent = max(0, -value.as_tuple().exponent)

@@ -14,8 +14,12 @@ import re
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
+from odoo.tools import LazyTranslate
+
 from . import money
 from .base import GatewayError
+
+_lt = LazyTranslate(__name__, default_lang="en_US")
 
 # PayPal searches at most 31 days per request, and keeps three years.
 SEARCH_WINDOW_SECONDS = 31 * 86400
@@ -83,7 +87,9 @@ def signed_minor(amount):
     try:
         value = Decimal(str(amount.get("value")))
     except InvalidOperation as exc:
-        raise GatewayError(f"malformed amount in a PayPal report: {amount}") from exc
+        raise GatewayError(
+            _lt("malformed amount in a PayPal report: %(amount)s", amount=amount)
+        ) from exc
     exponent = money.paypal_exponent(currency)
     if exponent is None:  # not a PayPal currency: trust the digits PayPal sent
         exponent = max(0, -value.as_tuple().exponent)

@@ -4,9 +4,11 @@ import time
 
 import stripe as stripe_sdk
 
+from odoo.tools import LazyTranslate
+
 from .. import const
 from ..const import STRIPE_EVENT_KINDS
-from . import signature
+from . import signature, stripe_events
 from .base import (
     CheckoutSession,
     GatewayAdapter,
@@ -20,10 +22,11 @@ from .money import stripe_exponent
 from .stripe_events import (
     _int,
     _ref,
-    parse_stripe_event,
     payment_method_values,
     settlement_values,
 )
+
+_lt = LazyTranslate(__name__, default_lang="en_US")
 
 STRIPE_API_BASE = "https://api.stripe.com"
 # What the SDK raises, instead of one of its own errors, when the server that
@@ -33,21 +36,41 @@ NOT_STRIPE_ERRORS = (AttributeError, KeyError, TypeError, ValueError)
 
 def not_stripe(status=None):
     """The error for an answer that did not come from Stripe's API."""
-    got = f"HTTP {status} with an answer" if status else "an answer"
+    if status:
+        return GatewayError(
+            _lt(
+                "the API base URL sent HTTP %(status)s with an answer that is not "
+                "Stripe's — check the API Base URL, or leave it empty for Stripe "
+                "itself",
+                status=status,
+            )
+        )
     return GatewayError(
-        f"the API base URL sent {got} that is not Stripe's — check the API Base "
-        "URL, or leave it empty for Stripe itself"
+        _lt(
+            "the API base URL sent an answer that is not Stripe's — check the API "
+            "Base URL, or leave it empty for Stripe itself"
+        )
     )
 
 
 class StripeAdapter(GatewayAdapter):
     code = "stripe"
     event_kinds = STRIPE_EVENT_KINDS
+    # Checkout Sessions live between 30 minutes and 24 hours.
+    session_hours = (const.STRIPE_SESSION_MIN_HOURS, const.STRIPE_SESSION_MAX_HOURS)
+
+    @classmethod
+    def refund_metadata(cls, payment_event):
+        # The invoice metadata our checkout gave the payment.
+        obj = (payment_event.get("data") or {}).get("object") or {}
+        return obj.get("metadata")
 
     def __init__(self, config):
         super().__init__(config)
         if not config.secret_key:
-            raise GatewayAuthError("no secret key configured — paste it on the gateway")
+            raise GatewayAuthError(
+                _lt("no secret key configured — paste it on the gateway")
+            )
         self.client = stripe_sdk.StripeClient(
             config.secret_key,
             base_addresses={"api": config.api_base or STRIPE_API_BASE},
@@ -63,19 +86,21 @@ class StripeAdapter(GatewayAdapter):
             raise not_stripe() from exc
         except stripe_sdk.AuthenticationError as exc:
             raise GatewayAuthError(
-                "authentication failed — check the secret key"
+                _lt("authentication failed — check the secret key")
             ) from exc
         except stripe_sdk.PermissionError as exc:
             raise GatewayAuthError(
-                "the key lacks permission for this call — use a secret key with "
-                "write access"
+                _lt(
+                    "the key lacks permission for this call — use a secret key "
+                    "with write access"
+                )
             ) from exc
         except stripe_sdk.APIConnectionError as exc:
             # The SDK names the network error it wrapped ("ReadTimeout: ...").
             raise unreachable("Timeout" in str(exc), self.config.timeout) from exc
         except stripe_sdk.RateLimitError as exc:
             raise GatewayUnreachable(
-                "gateway busy (rate limited) — try again in a minute"
+                _lt("gateway busy (rate limited) — try again in a minute")
             ) from exc
         except stripe_sdk.InvalidRequestError as exc:
             error = exc.error
@@ -85,7 +110,9 @@ class StripeAdapter(GatewayAdapter):
                 or (error and error.message)
                 or "no reason given"
             )
-            raise GatewayRefused(f"gateway refused the request: {reason}") from exc
+            raise GatewayRefused(
+                _lt("gateway refused the request: %(reason)s", reason=reason)
+            ) from exc
         except stripe_sdk.APIError as exc:
             status = exc.http_status
             # The SDK's "invalid response" below 500: an answer Stripe would
@@ -94,12 +121,15 @@ class StripeAdapter(GatewayAdapter):
             if status and status < 500:
                 raise not_stripe(status) from exc
             raise GatewayUnreachable(
-                f"gateway error (HTTP {status or '?'}) — try again later"
+                _lt(
+                    "gateway error (HTTP %(status)s) — try again later",
+                    status=status or "?",
+                )
             ) from exc
         except stripe_sdk.StripeError as exc:
             status = exc.http_status or "?"
             raise GatewayUnreachable(
-                f"gateway error (HTTP {status}) — try again later"
+                _lt("gateway error (HTTP %(status)s) — try again later", status=status)
             ) from exc
 
     def currency_exponent(self, currency, iso_decimals):
@@ -250,10 +280,14 @@ class StripeAdapter(GatewayAdapter):
         except (stripe_sdk.SignatureVerificationError, UnicodeDecodeError) as exc:
             raise signature.SignatureError(str(exc).split("\n")[0]) from exc
 
+    @classmethod
+    def event_kind(cls, event, event_type):
+        return stripe_events.event_kind(event, cls.event_kinds)
+
     def parse_event(self, event):
-        # Its id, type and timestamp are read the intake's way, or refused.
-        self.envelope(event)
-        return parse_stripe_event(event, STRIPE_EVENT_KINDS)
+        # Its id, type, time and kind are read the intake's way, or refused.
+        head = self.envelope(event)
+        return stripe_events.normalize_event(event, head.kind, head.reason)
 
     def enrich_event(self, event):
         """Fetch the PaymentIntent when the event lacks its fee or metadata."""

@@ -1,6 +1,10 @@
 """Stripe webhook events reduced to ``NormalizedEvent`` (no network, no ORM)."""
 
+from odoo.tools import LazyTranslate
+
 from .base import NormalizedEvent
+
+_lt = LazyTranslate(__name__, default_lang="en_US")
 
 
 def _ref(value):
@@ -108,10 +112,66 @@ def _dispute_money(obj, sign, values):
     return {"fee_minor": 0}
 
 
+# Kinds read from a Checkout Session or a PaymentIntent.
+PAYMENT_KINDS = (
+    "payment_succeeded",
+    "payment_failed",
+    "payment_canceled",
+    "payment_pending",
+)
+
+
+def event_kind(event, kinds):
+    """``(kind, reason)`` of a decoded Stripe event (``kinds``: event type ->
+    normalised kind): its type's kind, unless the object says the money has
+    not moved yet. Reads the object leniently: a malformed one is refused
+    later, by ``normalize_event``."""
+    kind = kinds.get(event.get("type"), "other")
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        return kind, None
+    if (
+        event.get("type") == "checkout.session.completed"
+        and obj.get("payment_status") != "paid"
+    ):
+        # Delayed methods (SEPA, bank transfer): paid later by
+        # checkout.session.async_payment_succeeded.
+        return "payment_pending", None
+    status = _refund_status(obj) if kind == "refund_succeeded" else None
+    if status is not None and status != "succeeded":
+        # Pending refunds are booked by the refund.updated that succeeds.
+        return "other", _lt("refund not succeeded yet")
+    return kind, None
+
+
+def _refund_status(obj):
+    """The status of a refund object, or of a charge's latest refund (``""``
+    when it lists none); ``None`` when the charge is not shaped to tell."""
+    if obj.get("object") == "charge":
+        refunds = obj.get("refunds") or {}
+        if not isinstance(refunds, dict):
+            return None
+        listed = refunds.get("data") or []
+        if not isinstance(listed, list):
+            return None
+        obj = listed[0] if listed else {}
+        if not isinstance(obj, dict):
+            return None
+    return obj.get("status", "")
+
+
 def parse_stripe_event(event, kinds):
+    """``normalize_event`` of ``event`` with the kind ``event_kind`` gives."""
+    kind, reason = event_kind(event, kinds)
+    return normalize_event(event, kind, reason)
+
+
+def normalize_event(event, kind, reason=None):
+    """A ``NormalizedEvent`` for a Stripe event whose kind is decided
+    (``StripeAdapter.envelope``)."""
     obj = (event.get("data") or {}).get("object") or {}
     event_type = event.get("type", "")
-    kind = kinds.get(event_type, "other")
     values = {
         "object_ref": obj.get("id", ""),
         "currency": (obj.get("currency") or "").upper(),
@@ -119,26 +179,17 @@ def parse_stripe_event(event, kinds):
     }
     extra = {}
     meta = dict(obj.get("metadata") or {})
-    if kind in ("payment_succeeded", "payment_failed", "payment_canceled"):
+    if kind in PAYMENT_KINDS:
         fields, meta = _payment_fields(obj, event_type)
         values.update(fields)
         extra["fee_known"] = "fee_minor" in fields
-        if (
-            event_type == "checkout.session.completed"
-            and obj.get("payment_status") != "paid"
-        ):
-            # Delayed methods (SEPA, bank transfer): paid later by
-            # checkout.session.async_payment_succeeded.
-            kind = "payment_pending"
-    elif kind in ("refund_succeeded", "refund_failed"):
+    elif kind in ("refund_succeeded", "refund_failed") or reason:
         fields = _refund_fields(obj)
         extra["charge"] = fields.pop("charge")
         extra["balance_transaction"] = fields.pop("balance_transaction")
         values.update(fields)
-        if kind == "refund_succeeded" and values["status"] != "succeeded":
-            # Pending refunds are booked by the refund.updated that succeeds.
-            kind = "other"
-            extra["reason"] = "refund not succeeded yet"
+        if reason:
+            extra["reason"] = reason
         if obj.get("object") == "charge":
             meta = {}
     elif kind.startswith("dispute_"):

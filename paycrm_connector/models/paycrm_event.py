@@ -1,4 +1,5 @@
 import json
+import logging
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -6,8 +7,9 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date, formatLang
 
 from .. import const
-from ..gateways import DemoAdapter, get_adapter_class
+from ..gateways import GatewayError, get_adapter, get_adapter_class
 
+_logger = logging.getLogger(__name__)
 MANAGER = "paycrm_connector.group_paycrm_manager"
 PROCESSOR_CRON = "paycrm_connector.ir_cron_paycrm_process_events"
 
@@ -224,6 +226,43 @@ class PaycrmEvent(models.Model):
     # ---------------------------------------------------------------- intake
 
     @api.model
+    def _paycrm_intake(self, gateway, payload, headers):
+        """Verify, decode and store one raw webhook body; return ``(record,
+        created, envelope)``.
+
+        The one way in for every gateway event: the webhook route, and the
+        demo gateway's own signed events (its checkout page, its refunds),
+        handed over in process. Raises ``SignatureError`` when the gateway did
+        not sign the body, ``PayloadError`` when it is not an event we can
+        store, ``GatewayError`` when the gateway is not configured to verify
+        anything. An event the gateway's verification service cannot vouch
+        for right now (PayPal's API down) is stored unverified: it is asked
+        about again before anything is booked.
+        """
+        settings = gateway._paycrm_webhook_settings(gateway.id)
+        # Outside the verification below: a gateway that cannot check a
+        # signature (Stripe without its secret key) must not store events as
+        # "verify later".
+        adapter = get_adapter(settings.config)
+        unverified = False
+        try:
+            adapter.verify_webhook(payload, headers)
+        except GatewayError as exc:
+            _logger.warning(
+                "paycrm webhook gateway %s: not verified (%s)", gateway.id, exc
+            )
+            unverified = True
+        # The store checks the envelope again, for callers other than this one.
+        event, envelope = adapter.read_event(payload)
+        if unverified:
+            record, created = self._paycrm_store_unverified(
+                gateway, payload, event, dict(headers)
+            )
+        else:
+            record, created = self._paycrm_store(gateway, payload, event)
+        return record, created, envelope
+
+    @api.model
     def _paycrm_store(self, gateway, payload, event):
         """Insert a verified event; return ``(record, created)``.
 
@@ -299,7 +338,11 @@ class PaycrmEvent(models.Model):
             )
         if vals["kind"] == "other":
             vals["state"] = "ignored"
-            vals["last_error"] = _("Event type not handled by the connector.")
+            vals["last_error"] = (
+                self.env._(envelope.reason)
+                if envelope.reason
+                else _("Event type not handled by the connector.")
+            )
         return vals
 
     # --------------------------------------------------------------- actions
@@ -333,26 +376,6 @@ class PaycrmEvent(models.Model):
     def _paycrm_json(self):
         # sudo: the payload is managers-only; the processor reads it as a job.
         return json.loads(self.sudo().payload)
-
-    @api.model
-    def _paycrm_store_demo_refund(self, gateway, payment, refund_ref, minor, currency):
-
-        adapter = gateway._paycrm_adapter()
-        obj = payment._paycrm_json()["data"]["object"]
-        event = DemoAdapter.build_event(
-            "refund.succeeded",
-            {
-                "id": refund_ref,
-                "object": "refund",
-                "payment": payment.payment_ref,
-                "amount": minor,
-                "currency": currency.name.lower(),
-                "status": "succeeded",
-                "metadata": obj.get("metadata") or {},
-            },
-        )
-        payload = adapter.payload(event)
-        return self._paycrm_store(gateway, payload, event)
 
     def write(self, vals):
         if IMMUTABLE_EVENT_FIELDS & vals.keys() or vals.get("payload"):

@@ -14,12 +14,9 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 
 from .. import const
-from ..gateways import GatewayError
+from ..gateways import GatewayError, get_adapter_class
 from ..gateways.signature import SignatureError
 from .paycrm_event import MANAGER, PROCESSOR_CRON, PaycrmRetry
-
-# Request headers never kept with an unverified event.
-DROPPED_HEADERS = {"cookie", "authorization"}
 
 
 class PaycrmVerifyPending(PaycrmRetry):
@@ -55,7 +52,8 @@ class PaycrmEvent(models.Model):
 
     @api.model
     def _paycrm_store_unverified(self, gateway, payload, event, headers):
-        kept = {k: v for k, v in headers.items() if k.lower() not in DROPPED_HEADERS}
+        provider = gateway._paycrm_webhook_settings(gateway.id).config.provider
+        kept = get_adapter_class(provider).kept_headers(headers)
         record, created = self.with_context(
             paycrm_unverified_headers=kept
         )._paycrm_store(gateway, payload, event)

@@ -7,7 +7,13 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .. import const
-from ..gateways import GatewayConfig, GatewayError, get_adapter
+from ..gateways import (
+    ADAPTERS,
+    GatewayConfig,
+    GatewayError,
+    get_adapter,
+    get_adapter_class,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -176,17 +182,15 @@ class PaycrmGateway(models.Model):
     def _check_link_lifetime_hours(self):
         for gateway in self:
             hours = gateway.link_lifetime_hours
-            if gateway.provider == "stripe" and not (
-                const.STRIPE_SESSION_MIN_HOURS
-                <= hours
-                <= const.STRIPE_SESSION_MAX_HOURS
-            ):
+            bounds = gateway._paycrm_can("session_hours")
+            if bounds and not bounds[0] <= hours <= bounds[1]:
                 raise ValidationError(
                     _(
-                        "Stripe checkout sessions live between %(low)s and %(high)s "
-                        "hours; %(hours)s is outside.",
-                        low=const.STRIPE_SESSION_MIN_HOURS,
-                        high=const.STRIPE_SESSION_MAX_HOURS,
+                        "%(provider)s checkout sessions live between %(low)s and "
+                        "%(high)s hours; %(hours)s is outside.",
+                        provider=gateway._paycrm_provider_label(),
+                        low=bounds[0],
+                        high=bounds[1],
                         hours=hours,
                     )
                 )
@@ -214,9 +218,14 @@ class PaycrmGateway(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        default = self.default_get(["provider"]).get("provider")
         for vals in vals_list:
-            if vals.get("provider", "demo") == "demo" and not vals.get(
-                "webhook_secret"
+            # An unknown provider is for the selection to refuse.
+            adapter = ADAPTERS.get(vals.get("provider", default))
+            if (
+                adapter
+                and adapter.generates_webhook_secret
+                and not vals.get("webhook_secret")
             ):
                 vals["webhook_secret"] = secrets.token_hex(32)
         gateways = super().create(vals_list)
@@ -325,7 +334,9 @@ class PaycrmGateway(models.Model):
         }
 
     def action_paycrm_generate_webhook_secret(self):
-        for gateway in self.filtered(lambda g: g.provider == "demo"):
+        for gateway in self.filtered(
+            lambda g: g._paycrm_can("generates_webhook_secret")
+        ):
             gateway.webhook_secret = secrets.token_hex(32)
 
     # --------------------------------------------------------------- business
@@ -406,16 +417,26 @@ class PaycrmGateway(models.Model):
         )
 
     def _paycrm_config_extra(self):
-        """Provider-specific settings for ``GatewayConfig.extra`` (sudo record)."""
-        if self.provider == "paypal":
-            return {
-                "client_id": self.paypal_client_id or "",
-                "webhook_id": self.paypal_webhook_id or "",
-            }
-        return {}
+        """Provider-specific settings for ``GatewayConfig.extra`` (sudo record):
+        the fields the adapter names."""
+        fields_of = get_adapter_class(self.provider).config_fields
+        return {key: self[name] or "" for key, name in fields_of.items()}
 
     def _paycrm_adapter(self):
         return get_adapter(self._paycrm_config())
+
+    def _paycrm_can(self, capability):
+        """What this gateway's adapter says of ``capability`` (a class
+        attribute of ``GatewayAdapter``: ``wallet``, ``pay_label``...)."""
+        self.ensure_one()
+        return getattr(get_adapter_class(self.provider), capability)
+
+    def _paycrm_provider_label(self):
+        """The provider's name as the selection shows it (``Stripe``)."""
+        self.ensure_one()
+        return dict(self._fields["provider"]._description_selection(self.env))[
+            self.provider
+        ]
 
     @api.model
     @tools.ormcache("gateway_id")

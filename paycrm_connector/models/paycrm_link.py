@@ -293,7 +293,7 @@ class PaycrmLink(models.Model):
         self.ensure_one()
         move, gateway = self.move_id, self.gateway_id
         customer_ref = ""
-        if gateway.provider != "demo":
+        if gateway._paycrm_can("syncs_customers"):
             customer_ref = self._paycrm_customer_ref(
                 move.commercial_partner_id, gateway
             )

@@ -4,8 +4,7 @@ their return (PayPal), or on the demo gateway's own hosted page."""
 from odoo import _, api, fields, models
 from odoo.tools import SQL, formatLang
 
-from .. import const
-from ..gateways import DemoAdapter, money
+from ..gateways import money, providers_with
 
 
 class PaycrmLink(models.Model):
@@ -22,14 +21,14 @@ class PaycrmLink(models.Model):
         default = move._paycrm_gateway()
         if not default or default.state == "disabled":
             return default.browse()
-        wallets = list(const.WALLET_PROVIDERS)
+        wallets = providers_with("wallet")
         other = self.env["paycrm.gateway"].search(
             [
                 ("company_id", "=", move.company_id.id),
                 ("state", "!=", "disabled"),
                 (
                     "provider",
-                    "not in" if default.provider in wallets else "in",
+                    "not in" if default._paycrm_can("wallet") else "in",
                     wallets,
                 ),
             ],
@@ -139,10 +138,10 @@ class PaycrmLink(models.Model):
         several submits exactly one stores a payment (a concurrent one waits
         for the row, then fails to serialize and Odoo replays it, which finds
         the session taken). A declined card leaves the session open and counts
-        the try, whose number makes the failed payment's id. The event goes
-        through the intake's own store and processor trigger, never over HTTP:
-        the server built it from this row, so there is no sender to
-        authenticate, and no request-chosen address is ever called.
+        the try, whose number makes the failed payment's id. The demo
+        adapter builds and signs the event; it enters the webhook intake
+        (signature check, store, processor trigger) in process, never over
+        HTTP: no request-chosen address is ever called.
         ``method``: ``(type, card brand, card country)`` from the page.
         Returns a ``_paycrm_refusal`` reason when the session takes no payment.
         """
@@ -176,8 +175,7 @@ class PaycrmLink(models.Model):
         if not row:
             return self._paycrm_refusal() or "expired"
         gateway = self.gateway_id
-        adapter = DemoAdapter(gateway._paycrm_config())
-        obj = adapter.payment_object(
+        payload, headers = gateway._paycrm_adapter().checkout_webhook(
             self.session_ref,
             self.amount_minor,
             self.currency_id.name,
@@ -186,12 +184,7 @@ class PaycrmLink(models.Model):
             method=method,
             attempt=0 if paid else row[0],
         )
-        event = adapter.build_event(
-            "payment.succeeded" if paid else "payment.failed",
-            obj,
-            event_id=f"evt_{obj['id']}",
-        )
-        self.env["paycrm.event"]._paycrm_store(gateway, adapter.payload(event), event)
+        self.env["paycrm.event"]._paycrm_intake(gateway, payload, headers)
         return ""
 
     def _paycrm_minor_label(self, amount_minor, currency_name):

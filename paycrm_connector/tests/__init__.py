@@ -48,3 +48,4 @@ from . import test_staff_tours
 from . import test_customer_pages
 from . import test_customer_pages_browser
 from . import test_queue_mixin
+from . import test_gateway_third_provider

@@ -209,26 +209,26 @@ class PaycrmRefund(models.TransientModel):
         adapter = gateway._paycrm_adapter()
         exponent = adapter.currency_exponent(currency.name, currency.decimal_places)
         minor = money.to_minor(self.amount, exponent)
-        # Stripe-shaped payloads carry the invoice metadata; others have none.
-        obj = (payment._paycrm_json().get("data") or {}).get("object") or {}
+        metadata = adapter.refund_metadata(payment._paycrm_json())
         try:
             refund_ref = adapter.refund(
                 payment.payment_ref,
                 minor,
                 self.idempotency_key,
-                metadata=obj.get("metadata"),
+                metadata=metadata,
                 currency=currency.name,
             )
         except GatewayError as exc:
             raise UserError(
-                _("The gateway refused the refund: %(error)s", error=exc)
+                _("The gateway refused the refund: %(error)s", error=str(exc))
             ) from exc
-        if gateway.provider == "demo":
-            # The demo gateway has no servers to send the webhook: store the
-            # event it would send, through the same intake as a real one.
-            self.env["paycrm.event"]._paycrm_store_demo_refund(
-                gateway, payment, refund_ref, minor, currency
-            )
+        webhook = adapter.refund_webhook(
+            refund_ref, payment.payment_ref, minor, currency.name, metadata
+        )
+        if webhook:
+            # A gateway without servers (demo) hands its webhook over: it goes
+            # through the same intake as a posted one.
+            self.env["paycrm.event"]._paycrm_intake(gateway, *webhook)
         self.invoice_id.message_post(
             body=_(
                 "Refund of %(amount)s %(cur)s requested at the gateway (%(ref)s); "

@@ -70,7 +70,7 @@ class PaycrmTieout(models.TransientModel):
                 since = self._paycrm_last_payout()
                 txns = adapter.balance_transactions(currency.name, since=since)
             except GatewayError as exc:
-                self.message = _("Gateway unreachable: %(error)s", error=exc)
+                self.message = _("Gateway unreachable: %(error)s", error=str(exc))
                 return
             if balance is None:
                 self.message = _("This gateway does not report a balance.")
