@@ -56,7 +56,8 @@ class TestStripeCheckoutLib(BaseCase):
 
     def test_stripe_checkout_without_customer_uses_email(self):
         standin, adapter = self.standin, self.adapter
-        session = adapter.create_checkout(_request())
+        first = _request()
+        session = adapter.create_checkout(first)
         params = standin.last("POST", "/v1/checkout/sessions").params
         self.assertEqual(params["customer_email"], "ada@example.com")
         self.assertNotIn("customer", params)
@@ -65,8 +66,9 @@ class TestStripeCheckoutLib(BaseCase):
             (session.amount_minor, session.currency, session.status),
             (1999, "EUR", "open"),
         )
-        # Same key, same parameters: Stripe replays the first session.
-        again = adapter.create_checkout(_request(expires_at=_request().expires_at))
+        # Same key, same parameters: Stripe replays the first session. (The
+        # expiry is the first request's: a fresh one flaked on a second's turn.)
+        again = adapter.create_checkout(_request(expires_at=first.expires_at))
         self.assertEqual(again.session_id, session.session_id)
         self.assertEqual(standin.idempotent_replays, 1)
 
