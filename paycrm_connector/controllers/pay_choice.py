@@ -40,7 +40,7 @@ class PaycrmPayChoiceMixin:
                 if gateway.provider == "paypal"
                 else request.env._("Pay by card")
             )
-            url = move._paycrm_pay_url(query={**query, "gateway": gateway.id})
+            url = self._paycrm_url(move, query={**query, "gateway": gateway.id})
             buttons.append({"label": label, "url": url, "provider": gateway.provider})
         return self._paycrm_page(
             move,
@@ -68,9 +68,9 @@ class PaycrmPayChoiceMixin:
             if "\x00" not in token
             else env["paycrm.link"]
         )
-        retry_url = move._paycrm_pay_url()
+        retry_url = self._paycrm_url(move)
         if link and link.gateway_id.state != "disabled":
-            retry_url = move._paycrm_pay_url(query={"gateway": link.gateway_id.id})
+            retry_url = self._paycrm_url(move, query={"gateway": link.gateway_id.id})
         elif not link:
             return self._paycrm_page(
                 move,
@@ -94,13 +94,14 @@ class PaycrmPayChoiceMixin:
             )
             transient = isinstance(exc, GatewayUnreachable)
             if not transient:
-                move._paycrm_note_link_failure(
+                env["paycrm.link.sender"]._paycrm_note_link_failure(
+                    move,
                     env._(
                         "A customer's payment could not be completed: %(gateway)s "
                         "said “%(reason)s”.",
                         gateway=link.gateway_id.name,
                         reason=str(exc),
-                    )
+                    ),
                 )
             return self._paycrm_page(
                 move,
@@ -111,14 +112,14 @@ class PaycrmPayChoiceMixin:
                     "charged twice."
                 ),
                 status=503,
-                retry_url=move._paycrm_pay_url(suffix="/done", query={"token": token})
+                retry_url=self._paycrm_url(move, suffix="/done", query={"token": token})
                 if transient
                 else None,
             )
         if status == "complete":
             # Redirect, so a reload of the thank-you page captures nothing.
             return request.redirect(
-                move._paycrm_pay_url(suffix="/done"), code=303, local=False
+                self._paycrm_url(move, suffix="/done"), code=303, local=False
             )
         if status == "open":
             return request.redirect(retry_url, code=303, local=False)

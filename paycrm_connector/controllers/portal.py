@@ -2,7 +2,7 @@
 
 Every route is public and answers a page, never a traceback: a wrong token is a
 404, a gateway failure a 503 page with a retry button. Every URL handed out
-comes from configuration (``account.move._paycrm_pay_url``), never from the
+comes from configuration (``paycrm.link.url._paycrm_pay_url``), never from the
 request's Host, and a click writes a bounded amount (counters, not chatter).
 """
 
@@ -52,6 +52,11 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             # handed out and withdrawn (410), until the invoice is posted again.
             raise self._paycrm_not_found(gone=True)
         return move
+
+    @staticmethod
+    def _paycrm_url(move, **kwargs):
+        """``move``'s stable pay URL: ``paycrm.link.url._paycrm_pay_url``."""
+        return request.env["paycrm.link.url"]._paycrm_pay_url(move, **kwargs)
 
     def _paycrm_page(self, move, title, message, status=200, retry_url=None, **values):
         company = move.company_id if move else request.env.company
@@ -160,7 +165,9 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             # ASCII digits only: str.isdigit() takes "²", which int() refuses.
             if not (
                 AMOUNT_RE.fullmatch(amount)
-                and move._paycrm_check_amount_signature(amount, sig)
+                and request.env["paycrm.link.url"]._paycrm_check_amount_signature(
+                    move, amount, sig
+                )
             ):
                 raise self._paycrm_not_found()
             partial = float(
@@ -183,7 +190,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             ):
                 # This deposit link was paid already: it pays once. The
                 # stable link says what is left (or that it is confirming).
-                return request.redirect(move._paycrm_pay_url(), code=303, local=False)
+                return request.redirect(self._paycrm_url(move), code=303, local=False)
         in_flight = request.env["paycrm.link"].sudo()._paycrm_in_flight(move)
         if (
             in_flight
@@ -194,7 +201,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             return self._paycrm_confirming_page(move)
         choice = self._paycrm_chosen_gateway(move, gateway)
         if choice is None:
-            move._paycrm_note_link_opened()
+            request.env["paycrm.link.sender"]._paycrm_note_link_opened(move)
             return self._paycrm_choice_page(move, query)
         if choice:
             query["gateway"] = choice.id
@@ -212,13 +219,14 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
                 failed.id,
                 exc.kind,
             )
-            move._paycrm_note_link_failure(
+            request.env["paycrm.link.sender"]._paycrm_note_link_failure(
+                move,
                 request.env._(
                     "A customer could not open the payment page: %(gateway)s said "
                     "“%(reason)s”.",
                     gateway=failed.name,
                     reason=str(exc),
-                )
+                ),
             )
             transient = isinstance(exc, GatewayUnreachable)
             return self._paycrm_page(
@@ -235,7 +243,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
                     company=move.company_id.name,
                 ),
                 status=503,
-                retry_url=move._paycrm_pay_url(query=query) if transient else None,
+                retry_url=self._paycrm_url(move, query=query) if transient else None,
             )
         except PaycrmSessionQuota:
             _logger.warning(
@@ -286,7 +294,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
         if not request.env["paycrm.link"].sudo()._paycrm_recently_taken(move):
             # Nobody paid through this invoice's link lately: no "thank you"
             # for a payment that never was; the link asks for what is due.
-            return request.redirect(move._paycrm_pay_url(), code=303, local=False)
+            return request.redirect(self._paycrm_url(move), code=303, local=False)
         return self._paycrm_confirming_page(move)
 
     @http.route(
@@ -305,7 +313,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
                 "The payment for invoice %(invoice)s was not completed.",
                 invoice=move.name,
             ),
-            retry_url=move._paycrm_pay_url(),
+            retry_url=self._paycrm_url(move),
         )
 
     # --------------------------------------------------------- demo hosted page
@@ -363,7 +371,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
                 "invoice's payment link again to pay."
             ),
             status=410,
-            retry_url=move._paycrm_pay_url(),
+            retry_url=self._paycrm_url(move),
         )
 
     @http.route(
@@ -427,7 +435,7 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             return self._paycrm_demo_refused(link, refusal)
         if paid:
             return request.redirect(
-                move._paycrm_pay_url(suffix="/done"), code=303, local=False
+                self._paycrm_url(move, suffix="/done"), code=303, local=False
             )
         return self._paycrm_page(
             move,

@@ -1,41 +1,17 @@
-import logging
-from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import SQL, consteq, format_amount
-from odoo.tools.misc import hmac as odoo_hmac
 
 from .. import const
-from ..gateways import GatewayError
-
-_logger = logging.getLogger(__name__)
-
-AMOUNT_SCOPE = "paycrm-link-amount"
 
 CUSTOMER_MOVE_TYPES = ("out_invoice", "out_refund")
 
 
-@dataclass
-class PaycrmSendOutcome:
-    """What ``_paycrm_send_link`` did: the invoices whose link reached the
-    customer by at least one channel, and per invoice the channels skipped
-    with the reason (already noted on the invoice)."""
-
-    sent: models.BaseModel
-    skipped: dict = field(default_factory=dict)
-
-    def notes(self):
-        return [
-            f"{move.name}: {note}"
-            for move, notes in self.skipped.items()
-            for note in notes
-        ]
-
-
 class AccountMove(models.Model):
+    """Invoices carry their payment fields; the behaviour lives with its
+    concern: links in ``paycrm.link`` / ``paycrm.link.url`` /
+    ``paycrm.link.sender``, reminders in the reminder models."""
+
     _inherit = "account.move"
 
     # Profiles, alerts and their triggers look invoices up by customer (a
@@ -126,16 +102,6 @@ class AccountMove(models.Model):
         string="Reminders",
         groups="paycrm_connector.group_paycrm_user",
     )
-
-    @api.depends("paycrm_reminder_log_ids.result", "paycrm_reminder_log_ids.stage_id")
-    def _compute_paycrm_reminder_stage_id(self):
-        for move in self:
-            # Queued counts: the stage went out, whatever its delivery.
-            sent = move.paycrm_reminder_log_ids.filtered(
-                lambda log: log.result in ("queued", *const.REMINDER_DELIVERED)
-            )
-            move.paycrm_reminder_stage_id = sent.stage_id.sorted("offset_days")[-1:]
-
     paycrm_disputed = fields.Boolean(
         string="Disputed",
         readonly=True,
@@ -151,18 +117,6 @@ class AccountMove(models.Model):
         string="Gateway Events",
         groups="paycrm_connector.group_paycrm_user",
     )
-
-    def action_paycrm_refund(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Refund through the Gateway"),
-            "res_model": "paycrm.refund",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_invoice_id": self.id},
-        }
-
     paycrm_link_ids = fields.One2many(
         "paycrm.link",
         "move_id",
@@ -224,6 +178,24 @@ class AccountMove(models.Model):
         groups="paycrm_connector.group_paycrm_user",
     )
 
+    @api.depends("paycrm_reminder_log_ids.result", "paycrm_reminder_log_ids.stage_id")
+    def _compute_paycrm_reminder_stage_id(self):
+        for move in self:
+            move.paycrm_reminder_stage_id = (
+                move.paycrm_reminder_log_ids._paycrm_last_stage()
+            )
+
+    def action_paycrm_refund(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Refund through the Gateway"),
+            "res_model": "paycrm.refund",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_invoice_id": self.id},
+        }
+
     @api.depends(
         "move_type",
         "state",
@@ -252,7 +224,8 @@ class AccountMove(models.Model):
                 move.paycrm_predicted_pay_date = False
                 continue
             delay = delays[move.commercial_partner_id.id, move.company_id.id]
-            predicted = move._paycrm_reminder_due_date() + timedelta(days=delay)
+            due = self.env["paycrm.reminder.planner"]._paycrm_due_date(move)
+            predicted = due + timedelta(days=delay)
             move.paycrm_predicted_pay_date = max(predicted, today)
 
     @api.depends("company_id", "move_type")
@@ -274,15 +247,29 @@ class AccountMove(models.Model):
             self.company_id
         )
 
+    def _paycrm_is_payable(self):
+        """Whether the customer can pay this invoice online now, through its
+        stable link: for the link, the portal, the mail layout and reminders."""
+        self.ensure_one()
+        gateway = self._paycrm_gateway()
+        return bool(
+            self.move_type == "out_invoice"
+            and self.state == "posted"
+            and gateway
+            and gateway.state != "disabled"
+            and self.currency_id.compare_amounts(self.amount_residual, 0) > 0
+        )
+
     @api.depends("move_type", "state", "access_token")
     def _compute_paycrm_link_url(self):
+        url_model = self.env["paycrm.link.url"]
         for move in self:
             if (
                 move.move_type == "out_invoice"
                 and move.state == "posted"
                 and move.access_token
             ):
-                move.paycrm_link_url = move._paycrm_pay_url()
+                move.paycrm_link_url = url_model._paycrm_pay_url(move)
             else:
                 move.paycrm_link_url = False
 
@@ -300,7 +287,7 @@ class AccountMove(models.Model):
                 or move.state == "draft"
                 # No token or no enabled gateway: no URL a customer could pay
                 # through (invoices posted before installation, see
-                # paycrm.link._paycrm_give_invoices_links).
+                # paycrm.link.url._paycrm_give_invoices_links).
                 or (
                     move.state == "posted"
                     and move.payment_state not in ("paid", "in_payment", "reversed")
@@ -325,9 +312,14 @@ class AccountMove(models.Model):
             move._portal_ensure_token()
         # sudo: whoever may post an invoice may send its link on post, even
         # without the connector group that guards the link fields.
-        posted.sudo().filtered(
-            lambda m: m.company_id.paycrm_send_link_on_post and m._paycrm_is_payable()
-        )._paycrm_send_link(channel="email")
+        self.env["paycrm.link.sender"].sudo()._paycrm_send_link(
+            posted.sudo().filtered(
+                lambda m: (
+                    m.company_id.paycrm_send_link_on_post and m._paycrm_is_payable()
+                )
+            ),
+            channel="email",
+        )
         self._paycrm_touch_profiles(posted)
         return posted
 
@@ -338,6 +330,13 @@ class AccountMove(models.Model):
         self._paycrm_touch_profiles(self)
         return res
 
+    def button_cancel(self):
+        result = super().button_cancel()
+        # sudo: cancelling needs no right on the technical link table.
+        self.env["paycrm.link"].sudo()._paycrm_queue_finished_invoices(self)
+        self._paycrm_touch_profiles(self)
+        return result
+
     @api.model
     def _paycrm_touch_profiles(self, moves):
         customer_moves = moves.filtered(lambda m: m.move_type in CUSTOMER_MOVE_TYPES)
@@ -347,190 +346,18 @@ class AccountMove(models.Model):
 
     # Reminders ------------------------------------------------------------
 
-    def _paycrm_reminder_due_date(self):
-        self.ensure_one()
-        return self.invoice_date_due or self.invoice_date
-
-    def _paycrm_reminder_skip_reason(self, today, policy):
-        """Why this invoice gets no reminder today (a translated string), or False.
-
-        Override point: other modules add reasons by calling super() first and
-        returning their own reason when it is False.
-        """
-        self.ensure_one()
-        if self.state != "posted":
-            return _("Not posted")
-        if self.payment_state in ("paid", "in_payment", "reversed"):
-            return _("Paid")
-        if self.paycrm_disputed:
-            return _("Disputed at the gateway")
-        if self.paycrm_promise_date and today <= self.paycrm_promise_date + timedelta(
-            days=policy.promise_grace_days
-        ):
-            return _(
-                "Promise to pay by %(date)s",
-                date=fields.Date.to_string(self.paycrm_promise_date),
-            )
-        return False
-
-    def _paycrm_paid_dates(self):
-        """{invoice id: date of its last reconciliation} for paid invoices."""
-        partials = self.line_ids.filtered(
-            lambda line: line.account_type == "asset_receivable"
-        ).matched_credit_ids
-        dates = {}
-        for partial in partials:
-            move_id = partial.debit_move_id.move_id.id
-            if partial.max_date and partial.max_date > dates.get(
-                move_id, partial.max_date.min
-            ):
-                dates[move_id] = partial.max_date
-        return dates
-
-    def _paycrm_reminder_policy(self):
-        self.ensure_one()
-        partner = self.commercial_partner_id.with_company(self.company_id)
-        return (
-            partner.paycrm_reminder_policy_id
-            or self.company_id.paycrm_reminder_policy_id
-        )
-
     def action_paycrm_send_reminder_now(self):
-        """Send the stage due today (or the first stage) for these invoices.
-
-        Bound to invoices as the server action "Send reminder now", usable from
-        Automation Rules. The log still guarantees each stage goes out once.
-        """
-        # The run works in each policy's company: only invoices this user may
-        # change, in the companies active now (any id can come over RPC).
-        self.check_access("write")
-        invoices = self.filtered(lambda m: m.move_type == "out_invoice")
-        if not invoices:
-            raise UserError(_("Select customer invoices to remind."))
-        Policy = self.env["paycrm.reminder.policy"]
-        stats = Policy._paycrm_new_stats()
-        for policy, group in invoices.grouped(
-            lambda m: m._paycrm_reminder_policy()
-        ).items():
-            if not policy:
-                raise UserError(
-                    _(
-                        "No reminder policy for %(invoices)s: set a default policy "
-                        "in Accounting settings or one on the customer.",
-                        invoices=", ".join(group.mapped("name")),
-                    )
-                )
-            result = policy.with_company(policy.company_id)._paycrm_run(
-                invoices=group, force=True
-            )
-            Policy._paycrm_add_stats(stats, result)
-        return Policy._paycrm_run_notification(stats)
+        """Server action "Send reminder now" (Automation Rules too)."""
+        return self.env["paycrm.reminder.policy"]._paycrm_send_now(self)
 
     def action_paycrm_promise(self):
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Promise to Pay"),
-            "res_model": "paycrm.promise.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {
-                "default_partner_id": self[:1].commercial_partner_id.id,
-                "default_invoice_ids": self.ids,
-            },
-        }
+        return self.env["paycrm.promise.wizard"]._paycrm_open_for(self)
 
-    def _paycrm_reminder_values(self, today=None, stages=None, reminded=None):
-        """What a reminder about these invoices can truthfully say.
-
-        The one place the reminder wording is decided from (runs, the Preview
-        and the template editor's preview): one line per invoice with its real
-        due state on ``today`` (``not_due``, ``due_today``, ``late``), and
-        whether a reminder about it was already *sent* before (the reminder
-        log; queued, failed and bounced ones never reached the customer).
-        ``stages``: {invoice id: stage} of a run, whose *Include Pay Link*
-        applies; ``reminded``: the ``_paycrm_reminded_invoice_ids()`` of a
-        whole batch, read once.
-
-        The pay button is the invoice's stable URL, and only while one of our
-        gateways can take the payment: the same test as the invoice email's
-        *Pay online* button.
-        """
-        today = today or fields.Date.context_today(self)
-        stages = stages or {}
-        if reminded is None:
-            reminded = self._paycrm_reminded_invoice_ids()
-        lines = []
-        for move in self:
-            days = (today - move._paycrm_reminder_due_date()).days
-            stage = stages.get(move.id)
-            # sudo: the link goes to the customer in this very message, and
-            # automation rules may run as a user without the connector group.
-            sudo_move = move.sudo()
-            link = (
-                (not stage or stage.include_pay_link)
-                and sudo_move._paycrm_is_payable()
-                and sudo_move._paycrm_pay_url()
-            )
-            lines.append(
-                {
-                    "invoice": move,
-                    "stage": stage,
-                    "days_late": days,
-                    "days": abs(days),
-                    "due_state": "late"
-                    if days > 0
-                    else ("due_today" if days == 0 else "not_due"),
-                    "reminded": move.id in reminded,
-                    "residual": move.amount_residual,
-                    "currency": move.currency_id,
-                    "due_date": move._paycrm_reminder_due_date(),
-                    "link": link or False,
-                }
-            )
-        counts = {
-            state: sum(1 for line in lines if line["due_state"] == state)
-            for state in ("not_due", "due_today", "late")
-        }
-        followed = sum(1 for line in lines if line["reminded"])
-        follow_up = False
-        if followed:
-            follow_up = "all" if followed == len(lines) else "some"
-        return dict(
-            counts,
-            lines=lines,
-            count=len(lines),
-            reminded=followed,
-            follow_up=follow_up,
-            links=any(line["link"] for line in lines),
-        )
-
-    def _paycrm_reminded_invoice_ids(self):
-        """Ids of these invoices a reminder was already sent about."""
-        # sudo: the log decides the wording of what the customer gets; a user
-        # rendering the template may not read it.
-        rows = (
-            self.env["paycrm.reminder.log"]
-            .sudo()
-            ._read_group(
-                [
-                    ("invoice_id", "in", self.ids),
-                    ("result", "in", const.REMINDER_DELIVERED),
-                ],
-                ["invoice_id"],
-            )
-        )
-        return {invoice.id for (invoice,) in rows}
-
-    def _paycrm_due_status(self, today):
-        """'5 days late', 'due today', 'due in 3 days': an SMS-sized due state,
-        in the context language."""
-        self.ensure_one()
-        days = (today - self._paycrm_reminder_due_date()).days
-        if days > 0:
-            return _("%(days)s days late", days=days)
-        if days == 0:
-            return _("due today")
-        return _("due in %(days)s days", days=-days)
+    def _paycrm_reminder_values(self):
+        """What the reminder templates read when rendered outside a run (the
+        template editor's preview): ``object._paycrm_reminder_values()`` is
+        in their body, also in databases whose templates are not updated."""
+        return self.env["paycrm.reminder.planner"]._paycrm_reminder_values(self)
 
     # ------------------------------------------------------------ payment links
 
@@ -543,139 +370,6 @@ class AccountMove(models.Model):
                 open_links.mapped("expires_at"), default=False
             )
             move.paycrm_link_session_count = len(links)
-
-    # ------------------------------------------------------------------ URLs
-
-    def _paycrm_amount_signature(self, amount_minor):
-        # sudo: the HMAC key is the database secret, readable by superuser only.
-        return odoo_hmac(self.env(su=True), AMOUNT_SCOPE, (self.id, int(amount_minor)))
-
-    def _paycrm_check_amount_signature(self, amount_minor, signature):
-        # Bytes: consteq refuses str with non-ASCII characters (a junk sig).
-        return bool(signature) and consteq(
-            self._paycrm_amount_signature(amount_minor).encode(),
-            str(signature).encode(),
-        )
-
-    def _paycrm_pay_url(self, amount=None, suffix="", query=None):
-        """The stable pay URL: the one function that builds it.
-
-        From configuration only (``web.base.url`` through ``get_base_url()``),
-        never from the request's Host: the URL ends up in emails, SMS, gateway
-        return URLs and pages an attacker could otherwise point elsewhere.
-        ``suffix``: a sub-page (``/done``, ``/cancel``); a partial ``amount``
-        rides along, signed; ``query``: more parameters (gateway choice...).
-        """
-        self.ensure_one()
-        token = self._portal_ensure_token()
-        url = f"{self.get_base_url().rstrip('/')}/paycrm/pay/{self.id}/{token}{suffix}"
-        params = {}
-        if (
-            amount is not None
-            and self.currency_id.compare_amounts(amount, self.amount_residual) < 0
-        ):
-            minor = self.env["paycrm.link"]._paycrm_minor(self.currency_id, amount)
-            params = {"amount": minor, "sig": self._paycrm_amount_signature(minor)}
-        params.update(query or {})
-        return f"{url}?{urlencode(params)}" if params else url
-
-    def _paycrm_portal_pay_url(self):
-        """The pay URL the customer portal offers: ours when one of our
-        gateways serves the invoice, else False (Odoo's own Pay Now stays)."""
-        self.ensure_one()
-        return self._paycrm_is_payable() and self._paycrm_pay_url()
-
-    def _paycrm_note_link_sent(self):
-        """Count one more send of these invoices' links (the link funnel).
-
-        Raw SQL: an ORM write of account.move runs its accounting checks for
-        what is a counter, and a reminder run sends thousands at once."""
-        if not self:
-            return
-        self.env.cr.execute(
-            SQL(
-                """UPDATE account_move
-                      SET paycrm_link_sent_count =
-                              COALESCE(paycrm_link_sent_count, 0) + 1,
-                          paycrm_link_first_sent = COALESCE(paycrm_link_first_sent, %s)
-                    WHERE id = ANY(%s)""",
-                fields.Datetime.now(),
-                self.ids,
-            )
-        )
-        self.invalidate_recordset(["paycrm_link_sent_count", "paycrm_link_first_sent"])
-
-    def _paycrm_note_link_opened(self):
-        """The customer opened the stable link (first time only: no row lock
-        on later clicks)."""
-        self.ensure_one()
-        if self.paycrm_link_first_opened:
-            return
-        self.env.cr.execute(
-            SQL(
-                """UPDATE account_move
-                      SET paycrm_link_first_opened = %s
-                    WHERE id = %s AND paycrm_link_first_opened IS NULL""",
-                fields.Datetime.now(),
-                self.id,
-            )
-        )
-        self.invalidate_recordset(["paycrm_link_first_opened"])
-
-    def _paycrm_note_link_failure(self, body):
-        """Count a customer's failed attempt; note it in the chatter at most
-        once an hour per invoice.
-
-        Called from public routes: a visitor repeating a failing click must not
-        add a chatter line each time (the caller's warning log keeps every
-        one). Raw SQL, as the funnel counters: the ORM write of account.move
-        runs its accounting checks for a counter.
-        """
-        self.ensure_one()
-        now = fields.Datetime.now()
-        self.env.cr.execute(
-            SQL(
-                """UPDATE account_move m
-                      SET paycrm_link_failure_count =
-                              COALESCE(m.paycrm_link_failure_count, 0) + 1,
-                          paycrm_link_failure_noted = CASE
-                              WHEN old.noted IS NULL OR old.noted <= %(since)s
-                              THEN %(now)s ELSE old.noted END
-                     FROM (SELECT id, paycrm_link_failure_noted AS noted
-                             FROM account_move WHERE id = %(id)s FOR UPDATE) old
-                    WHERE m.id = old.id
-                RETURNING old.noted, m.paycrm_link_failure_count""",
-                id=self.id,
-                now=now,
-                since=now - timedelta(seconds=const.LINK_FAILURE_NOTE_SECONDS),
-            )
-        )
-        noted, count = self.env.cr.fetchone()
-        self.invalidate_recordset(
-            ["paycrm_link_failure_count", "paycrm_link_failure_noted"]
-        )
-        if noted and noted > now - timedelta(seconds=const.LINK_FAILURE_NOTE_SECONDS):
-            return
-        self.message_post(
-            body=self.env._(
-                "%(failure)s Failed attempts on this link so far: %(count)s; more "
-                "within the hour are counted on the invoice, not noted.",
-                failure=body,
-                count=count,
-            ),
-            subtype_xmlid="mail.mt_note",
-        )
-
-    def _paycrm_is_payable(self):
-        self.ensure_one()
-        gateway = self._paycrm_gateway()
-        return bool(
-            self.move_type == "out_invoice"
-            and self.state == "posted"
-            and gateway
-            and gateway.state != "disabled"
-            and self.currency_id.compare_amounts(self.amount_residual, 0) > 0
-        )
 
     # ------------------------------------------------------------- mail layout
 
@@ -698,7 +392,8 @@ class AccountMove(models.Model):
         # the pay URL only carries the invoice's own portal token.
         move = self.sudo()
         if len(move) == 1 and move._paycrm_is_payable():
-            render_context["paycrm_pay_url"] = move._paycrm_pay_url()
+            url = self.env["paycrm.link.url"]._paycrm_pay_url(move)
+            render_context["paycrm_pay_url"] = url
         return render_context
 
     def _notify_thread_by_email(self, message, recipients_data, *args, **kwargs):
@@ -715,98 +410,8 @@ class AccountMove(models.Model):
             )
             customer = move.commercial_partner_id
             if emailed.filtered(lambda p: p.commercial_partner_id == customer):
-                move._paycrm_note_link_sent()
+                self.env["paycrm.link.sender"]._paycrm_note_link_sent(move)
         return result
-
-    # ---------------------------------------------------------------- sending
-
-    def _paycrm_send_link(self, channel="email", amount=None, message=None):
-        """Send the stable link of each invoice by ``channel``; no gateway call.
-
-        Emails go out as one batch-rendered mailing (one logged message per
-        invoice in its chatter); SMS through Odoo's ``sms`` module to the E.164
-        mobile. A channel a customer cannot receive is skipped with a note on
-        the invoice. Returns a ``PaycrmSendOutcome``: what was really sent,
-        and why the rest was not. ``amount`` (a deposit) needs one invoice.
-        """
-        unpayable = self.filtered(lambda m: not m._paycrm_is_payable())
-        if unpayable:
-            raise UserError(
-                _(
-                    "%(invoices)s has no payment link: it must be a posted customer "
-                    "invoice with an amount due and an enabled payment gateway.",
-                    invoices=", ".join(unpayable.mapped("display_name")),
-                )
-            )
-        if amount is not None:
-            self.ensure_one()
-        skipped = {}
-        sent = self.browse()
-        if channel in ("email", "email_sms"):
-            no_email = self.filtered(lambda m: not m.partner_id.email)
-            for move in no_email:
-                skipped[move] = [
-                    _(
-                        "Email skipped: %(partner)s has no email address.",
-                        partner=move.partner_id.display_name,
-                    )
-                ]
-            (self - no_email)._paycrm_mail_links(amount, message)
-            sent |= self - no_email
-        if channel in ("sms", "email_sms"):
-            for move in self:
-                partner = move.partner_id
-                if partner.paycrm_mobile_e164:
-                    move._message_sms(
-                        move._paycrm_sms_body(move._paycrm_pay_url(amount), message),
-                        partner_ids=partner.ids,
-                        sms_pid_to_number={partner.id: partner.paycrm_mobile_e164},
-                    )
-                    sent |= move
-                    continue
-                skipped.setdefault(move, []).append(partner._paycrm_sms_skip_reason())
-        # sudo: counting a send needs no right on the invoice fields.
-        sent.sudo()._paycrm_note_link_sent()
-        for move, notes in skipped.items():
-            move.message_post(body=" ".join(notes), subtype_xmlid="mail.mt_note")
-        return PaycrmSendOutcome(sent=sent, skipped=skipped)
-
-    def _paycrm_mail_links(self, amount=None, message=None):
-        if not self:
-            return
-        template = self.env.ref("paycrm_connector.mail_template_paycrm_payment_link")
-        context = {"paycrm_link_message": message or ""}
-        if len(self) == 1:
-            context["paycrm_link_url"] = self._paycrm_pay_url(amount)
-        else:
-            # Tokens first, in one go: the template reads paycrm_link_url.
-            for move in self.filtered(lambda m: not m.access_token):
-                move._portal_ensure_token()
-        composer = (
-            self.env["mail.compose.message"]
-            .with_context(**context)
-            .create(
-                {
-                    "composition_mode": "mass_mail",
-                    "model": self._name,
-                    "res_ids": self.ids,
-                    "template_id": template.id,
-                    "subtype_id": self.env.ref("mail.mt_comment").id,
-                    "auto_delete_keep_log": True,
-                }
-            )
-        )
-        composer._action_send_mail()
-
-    def _paycrm_sms_body(self, url, message=None):
-        body = _(
-            "%(company)s: invoice %(invoice)s, %(amount)s due. Pay online: %(url)s",
-            company=self.company_id.name,
-            invoice=self.name,
-            amount=format_amount(self.env, self.amount_residual, self.currency_id),
-            url=url,
-        )
-        return f"{message}\n{body}" if message else body
 
     # ------------------------------------------------------- low-code actions
 
@@ -821,57 +426,15 @@ class AccountMove(models.Model):
             "context": {"active_model": "account.move", "active_ids": self.ids},
         }
 
+    # Server actions (Action menu, Automation Rules) call these by name.
+
     def _paycrm_action_send_link(self, channel="email"):
-        """Server action entry point (Automation Rules): send, skipping what
-        cannot be paid online instead of failing the whole batch."""
-        self.filtered(lambda m: m._paycrm_is_payable())._paycrm_send_link(channel)
+        self.env["paycrm.link.sender"]._paycrm_send_payable(self, channel)
         return True
 
     def _paycrm_action_give_links(self):
-        """Server action entry point: give these invoices their payment link
-        (posted before installation or while no gateway was enabled)."""
         # sudo: writes only the gateway and portal token of open invoices.
-        payable = self.env["paycrm.link"].sudo()._paycrm_give_invoices_links(self)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": _("Payment links"),
-                "message": _(
-                    "%(count)s of %(total)s invoice(s) can be paid online through "
-                    "their payment link.",
-                    count=len(payable),
-                    total=len(self),
-                ),
-                "type": "success" if len(payable) == len(self) else "warning",
-            },
-        }
+        return self.env["paycrm.link.url"].sudo()._paycrm_action_give_links(self)
 
     def _paycrm_action_create_link(self):
-        """Server action entry point: open a hosted session now (for staff who
-        want the gateway URL itself, e.g. for a phone call)."""
-        link_model = self.env["paycrm.link"]
-        links = link_model
-        for move in self:
-            try:
-                links |= link_model._paycrm_checkout_for(move)[0]
-            except GatewayError as exc:
-                raise UserError(
-                    _(
-                        "%(gateway)s could not open a checkout for %(invoice)s: "
-                        "%(reason)s",
-                        gateway=move._paycrm_gateway().name,
-                        invoice=move.display_name,
-                        reason=str(exc),
-                    )
-                ) from exc
-        return links
-
-    # ------------------------------------------------------------- lifecycle
-
-    def button_cancel(self):
-        result = super().button_cancel()
-        # sudo: cancelling needs no right on the technical link table.
-        self.env["paycrm.link"].sudo()._paycrm_queue_finished_invoices(self)
-        self._paycrm_touch_profiles(self)
-        return result
+        return self.env["paycrm.link"]._paycrm_open_checkouts(self)

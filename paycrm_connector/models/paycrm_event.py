@@ -272,36 +272,9 @@ class PaycrmEvent(models.Model):
         record = model.browse(row[0])
         settings = gateway._paycrm_webhook_settings(gateway.id)
         if vals["state"] == "received" and settings.state != "disabled":
-            self._paycrm_wake_processor()
+            # One trigger per processor run, not per event (paycrm.queue.mixin).
+            self._paycrm_queue_trigger()
         return record, True
-
-    @api.model
-    def _paycrm_wake_processor(self):
-        """Have the processor job run now: one trigger per run, not per event.
-
-        A trigger costs a row and, after the commit, a new connection to the
-        ``postgres`` database to notify the cron workers: most of what an
-        intake costs. While a trigger of the job is still waiting, the run it
-        starts reads the queue until it is empty (_cron_paycrm_process_events)
-        and takes this event too. Odoo deletes a job's due triggers when a
-        run ends; an event committed after that run's last read waits for the
-        next trigger or the job's periodic run, as it would with a trigger of
-        its own created in the same second (call_at has no fractions).
-        """
-        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(PROCESSOR_CRON)
-        # A trigger due later (a retry's back-off) does not count: it wakes
-        # nothing now.
-        self.env.cr.execute(
-            SQL(
-                "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s "
-                "AND call_at <= %s LIMIT 1",
-                cron_id,
-                fields.Datetime.now(),
-            )
-        )
-        if not self.env.cr.fetchone():
-            # sudo: the intake runs as the public user.
-            self.env["ir.cron"].sudo().browse(cron_id)._trigger()
 
     @api.model
     def _paycrm_intake_vals(self, gateway, payload, event):

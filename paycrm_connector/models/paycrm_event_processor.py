@@ -1,45 +1,50 @@
-"""The event processor: claims ready events in batches and books them."""
+"""The event queue: claims ready events in batches and books them.
+
+Claim, attempts, back-off and error classification are the shared queue's
+(paycrm_queue_mixin.py); what is the event's own is here: which events are
+ready, how many tries their gateway allows, and what a claimed event becomes.
+"""
 
 import logging
-from datetime import timedelta
 
 import psycopg2
-from psycopg2 import errorcodes
 
-from odoo import _, api, fields, models
+from odoo import _, api, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 
 from .. import const
-from ..gateways import GatewayError, GatewayUnreachable, PayloadError
-from .paycrm_event import PaycrmRetry
+from ..gateways import GatewayError, PayloadError
+from .paycrm_event import PROCESSOR_CRON, PaycrmRetry
 from .paycrm_event_verify import PaycrmVerifyPending
 
 _logger = logging.getLogger(__name__)
 
 # Cron jobs running the event processor (see data/ir_cron_data.xml).
 PROCESSOR_CRONS = (
-    "paycrm_connector.ir_cron_paycrm_process_events",
+    PROCESSOR_CRON,
     "paycrm_connector.ir_cron_paycrm_process_events_helper",
 )
-# Database errors worth another try: another worker held the row or won a race.
-TRANSIENT_PGCODES = {
-    errorcodes.SERIALIZATION_FAILURE,
-    errorcodes.DEADLOCK_DETECTED,
-    errorcodes.LOCK_NOT_AVAILABLE,
-    errorcodes.UNIQUE_VIOLATION,
-}
+# What booking an event may raise on purpose; anything else is a crash.
+EXPECTED_ERRORS = (PaycrmRetry, GatewayError, UserError, PayloadError, psycopg2.Error)
 
 
 class PaycrmEvent(models.Model):
-    # Split from paycrm_event.py only to keep each file under ~400 lines.
-    _inherit = "paycrm.event"  # pylint: disable=consider-merging-classes-inherited
+    _name = "paycrm.event"
+    # The event's own queue rules; the record and its intake: paycrm_event.py.
+    _inherit = [  # pylint: disable=consider-merging-classes-inherited
+        "paycrm.event",
+        "paycrm.queue.mixin",
+    ]
+
+    _paycrm_queue_cron = PROCESSOR_CRON
+    _paycrm_queue_retry_base = const.EVENT_RETRY_BASE_SECONDS
+    _paycrm_queue_retry_max = const.EVENT_RETRY_MAX_SECONDS
 
     @api.model
     def _cron_paycrm_process_events(self, limit=200):
         processor = self.with_context(paycrm_commit=True)
         done = processor._paycrm_process_batch(limit)
-        remaining = processor._paycrm_ready_count()
+        remaining = processor.sudo()._paycrm_queue_ready_count()
         if done and remaining:
             # A backlog: wake the other processor job, for another cron worker.
             for xmlid in PROCESSOR_CRONS:
@@ -48,51 +53,42 @@ class PaycrmEvent(models.Model):
                     cron.sudo()._trigger()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
-    def _paycrm_ready_domain(self, force=False):
-        domain = [("state", "=", "received"), ("gateway_id.state", "!=", "disabled")]
-        if not force:
-            domain += [
-                "|",
-                ("next_try", "=", False),
-                ("next_try", "<=", fields.Datetime.now()),
-            ]
-        return domain
+    @api.model
+    def _paycrm_queue_ready_domain(self):
+        # A disabled gateway's events wait until it is enabled again.
+        return [("state", "=", "received"), ("gateway_id.state", "!=", "disabled")]
+
+    def _paycrm_queue_max_attempts(self):
+        # Event Retries, tuned per gateway.
+        return max(self.gateway_id.event_max_attempts, 1)
+
+    def _paycrm_queue_failed_vals(self):
+        return {"state": "failed"}
+
+    def _paycrm_queue_writer(self):
+        return self._paycrm_quiet()
 
     @api.model
-    def _paycrm_ready_count(self):
-        return self.sudo().search_count(self._paycrm_ready_domain())
-
-    def _paycrm_commits(self):
-        # Tests run on one cursor that must not commit: a savepoint per event
-        # gives them the same isolation.
-        return bool(self.env.context.get("paycrm_commit")) and not (
-            self.env.registry.in_test_mode()
-        )
+    def _paycrm_queue_is_transient(self, exc):
+        # Its payment is not booked yet (PaycrmRetry); and a crash: whatever
+        # the bug or outage, fixing it must find the event still retried.
+        if isinstance(exc, PaycrmRetry) or not isinstance(exc, EXPECTED_ERRORS):
+            return True
+        return super()._paycrm_queue_is_transient(exc)
 
     @api.model
-    def _paycrm_lock_ready(self, limit, force=False, exclude=()):
-        now = fields.Datetime.now()
-        self.env["paycrm.gateway"].flush_model(["state"])
-        self.flush_model(["state", "next_try"])
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT e.id FROM paycrm_event e
-                  JOIN paycrm_gateway g ON g.id = e.gateway_id
-                 WHERE e.state = 'received' AND g.state != 'disabled'
-                   AND (%s OR e.next_try IS NULL OR e.next_try <= %s)
-                   AND e.id != ALL(%s)
-                 ORDER BY e.id
-                 LIMIT %s
-                   FOR UPDATE OF e SKIP LOCKED
-                """,
-                bool(force),
-                now,
-                list(exclude),
-                limit,
+    def _paycrm_queue_error_message(self, exc):
+        if isinstance(exc, PayloadError):
+            # Stored before the intake checked these fields: it never will be
+            # booked, and retrying changes nothing.
+            return self.env._(
+                "Not a valid event: %(field)s %(reason)s",
+                field=exc.field,
+                reason=self.env._(exc.message),
             )
-        )
-        return [row[0] for row in self.env.cr.fetchall()]
+        if not isinstance(exc, EXPECTED_ERRORS):
+            return _("Unexpected error: %(error)s", error=exc)
+        return super()._paycrm_queue_error_message(exc)
 
     @api.model
     def _paycrm_batch_size(self):
@@ -111,29 +107,21 @@ class PaycrmEvent(models.Model):
     def _paycrm_process_batch(self, limit=100, force=False):
         """Process up to ``limit`` ready events; return how many were handled.
 
-        Events are claimed ``batch size`` at a time with ``FOR UPDATE SKIP
-        LOCKED`` (so several workers share the queue), each applied inside its
-        own savepoint (a bad event rolls back alone, its error is written
-        outside it), and each claim committed once: a crash loses a whole
-        claim's work and its events together, and they are simply processed
-        again. ``force`` ignores the back-off schedule (reprocessing, tests).
+        Events are claimed ``batch size`` at a time (so several workers share
+        the queue), each applied inside its own savepoint (a bad event rolls
+        back alone, its error is written outside it), and each claim committed
+        once: a crash loses a whole claim's work and its events together, and
+        they are simply processed again. ``force`` ignores the back-off
+        schedule (reprocessing, tests).
         """
-        commit = self._paycrm_commits()
         # sudo: the processor is a system job booking entries for any user.
         model = self.sudo().with_context(paycrm_quiet=True)
-        size = self._paycrm_batch_size()
-        seen = []
-        while len(seen) < limit:
-            ids = model._paycrm_lock_ready(
-                min(size, limit - len(seen)), force=force, exclude=seen
-            )
-            if not ids:
-                break
-            model.browse(ids)._paycrm_process_claimed()
-            seen += ids
-            if commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-        return len(seen)
+        return model._paycrm_queue_process(
+            limit,
+            lambda events: events._paycrm_process_claimed(),
+            force=force,
+            size=self._paycrm_batch_size(),
+        )
 
     def _paycrm_process_claimed(self):
         """Apply the claimed events ``self`` in order, booking runs of
@@ -150,22 +138,12 @@ class PaycrmEvent(models.Model):
                 self._paycrm_book_plans(plans)
                 event._paycrm_process_one()
                 continue
-            plan = event.with_context(paycrm_plan_payments=True)._paycrm_process_one()
-            if plan and any(plan["key"] == other["key"] for other in plans):
+            plan = event._paycrm_process_one(batch=True)
+            if plan and any(plan.booking_key == other.booking_key for other in plans):
                 # Planning wrote nothing: plan it again once the others are in.
                 self._paycrm_book_plans(plans)
-                plan = event.with_context(
-                    paycrm_plan_payments=True
-                )._paycrm_process_one()
+                plan = event._paycrm_process_one(batch=True)
             if plan:
-                # Partial payments of one invoice in this batch: each sees
-                # what the ones before it left due, as if booked in turn.
-                before = sum(
-                    other["amount"]
-                    for other in plans
-                    if other["invoice"] == plan["invoice"]
-                )
-                plan["residual"] = max(plan["residual"] - before, 0.0)
                 plans.append(plan)
         self._paycrm_book_plans(plans)
 
@@ -173,10 +151,10 @@ class PaycrmEvent(models.Model):
         """Book ``plans`` (emptied) together, or one by one if that fails."""
         if not plans:
             return
-        events = self.browse([plan["event"].id for plan in plans])
+        events = self.browse([plan.event.id for plan in plans])
         try:
             with self.env.cr.savepoint():
-                self.env["paycrm.booking.batch"]._paycrm_book_plans(plans)
+                self.env["paycrm.booking.poster"]._paycrm_post(plans)
         except Exception:  # noqa: BLE001 - each event is booked alone below
             self.env.invalidate_all()
             _logger.warning(
@@ -186,14 +164,25 @@ class PaycrmEvent(models.Model):
             )
             for event in events:
                 event._paycrm_process_one()
+        else:
+            for event in events:
+                _logger.info(
+                    "paycrm event %s gateway %s %s %s: %s",
+                    event.id,
+                    event.gateway_id.id,
+                    event.external_id,
+                    event.event_type,
+                    event.state,
+                )
         finally:
             plans.clear()
 
-    def _paycrm_process_one(self):
+    def _paycrm_process_one(self, batch=False):
         """Apply one event; failures are written after rolling its work back.
 
-        Return the event's payment plan when the batch processor asked for
-        plans (``paycrm_plan_payments``): the event is then left as it is.
+        With ``batch``, return the event's payment plan unposted (a
+        ``Booking``) for the batch to post with others: the event is then left
+        as it is.
         """
         self.ensure_one()
         try:
@@ -201,48 +190,25 @@ class PaycrmEvent(models.Model):
             # pending verification books nothing.
             if self._paycrm_check_verified():
                 with self.env.cr.savepoint():
-                    state, vals = self.env["paycrm.booking"]._paycrm_apply(self)
-                    if state == "planned":
-                        return vals
-                    self._paycrm_quiet().write(
-                        {"last_error": False, **vals, "state": state, "next_try": False}
-                    )
+                    plan = self.env["paycrm.booking"]._paycrm_apply(self)
+                    if batch and plan.batchable:
+                        return plan
+                    self.env["paycrm.booking.poster"]._paycrm_post([plan])
         except PaycrmVerifyPending as exc:
             # Not the booking that failed: the gateway could not say yet
             # whether it sent the event. Asked again for as long as it would
             # have retried the delivery, whatever Event Retries says.
             self.env.invalidate_all()
             self._paycrm_retry_verify(str(exc))
-        except (PaycrmRetry, GatewayUnreachable) as exc:
+        except Exception as exc:  # noqa: BLE001 - retried or failed, never lost
             self.env.invalidate_all()
-            self._paycrm_retry_later(str(exc))
-        except psycopg2.Error as exc:
-            self.env.invalidate_all()
-            if exc.pgcode not in TRANSIENT_PGCODES:
+            if not isinstance(exc, EXPECTED_ERRORS):
+                _logger.exception("paycrm event %s crashed", self.id)
+            elif isinstance(exc, psycopg2.Error) and not (
+                self._paycrm_queue_is_transient(exc)
+            ):
                 _logger.exception("paycrm event %s: database error", self.id)
-                self._paycrm_fail(str(exc).split("\n")[0])
-                return
-            self._paycrm_retry_later(
-                _("Database conflict (%(code)s), will retry.", code=exc.pgcode)
-            )
-        except (GatewayError, UserError) as exc:
-            self.env.invalidate_all()
-            self._paycrm_fail(str(exc))
-        except PayloadError as exc:
-            # Stored before the intake checked these fields: it never will be
-            # booked, and retrying changes nothing.
-            self.env.invalidate_all()
-            self._paycrm_fail(
-                self.env._(
-                    "Not a valid event: %(field)s %(reason)s",
-                    field=exc.field,
-                    reason=self.env._(exc.message),
-                )
-            )
-        except Exception as exc:  # noqa: BLE001 - a crash must leave the event retried
-            self.env.invalidate_all()
-            _logger.exception("paycrm event %s crashed", self.id)
-            self._paycrm_retry_later(_("Unexpected error: %(error)s", error=exc))
+            self._paycrm_queue_error(exc)
         _logger.info(
             "paycrm event %s gateway %s %s %s: %s",
             self.id,
@@ -259,31 +225,3 @@ class PaycrmEvent(models.Model):
         if self.env.context.get("paycrm_quiet"):
             return self.with_context(tracking_disable=True)
         return self
-
-    def _paycrm_retry_later(self, message):
-        attempts = self.attempts + 1
-        if attempts >= max(self.gateway_id.event_max_attempts, 1):
-            self._paycrm_fail(message, attempts=attempts)
-            return
-        delay = min(
-            const.EVENT_RETRY_BASE_SECONDS * 2 ** (attempts - 1),
-            const.EVENT_RETRY_MAX_SECONDS,
-        )
-        next_try = fields.Datetime.now() + timedelta(seconds=delay)
-        self._paycrm_schedule_retry(attempts, next_try, message)
-
-    def _paycrm_schedule_retry(self, attempts, next_try, message):
-        self._paycrm_quiet().write(
-            {"attempts": attempts, "next_try": next_try, "last_error": message}
-        )
-        self.env.ref(PROCESSOR_CRONS[0])._trigger(next_try)
-
-    def _paycrm_fail(self, message, attempts=None):
-        self._paycrm_quiet().write(
-            {
-                "state": "failed",
-                "attempts": attempts or self.attempts + 1,
-                "next_try": False,
-                "last_error": message,
-            }
-        )

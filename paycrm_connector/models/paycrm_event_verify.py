@@ -12,7 +12,6 @@ import json
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL
 
 from .. import const
 from ..gateways import GatewayError
@@ -112,34 +111,21 @@ class PaycrmEvent(models.Model):
         if answer is None:
             return True
         _state, vals = answer
-        self._paycrm_fail(vals["last_error"])
+        self._paycrm_queue_fail(vals["last_error"])
         return False
 
     def _paycrm_wake_unverified(self):
         """The gateway's verification API answers again: its other events
         waiting for it are due now, not at the end of their back-off (the
         processor run that verified this one takes them next)."""
-        now = fields.Datetime.now()
-        self.flush_model(["next_try", "state", "verified"])
-        # Rows another worker holds are being processed already: skipped.
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE paycrm_event SET next_try = %s
-                 WHERE id IN (
-                       SELECT id FROM paycrm_event
-                        WHERE gateway_id = %s AND id != %s
-                          AND state = 'received' AND verified IS NOT TRUE
-                          AND next_try > %s
-                          FOR UPDATE SKIP LOCKED)
-                """,
-                now,
-                self.gateway_id.id,
-                self.id,
-                now,
-            )
+        self._paycrm_queue_make_due(
+            [
+                ("gateway_id", "=", self.gateway_id.id),
+                ("id", "!=", self.id),
+                ("state", "=", "received"),
+                ("verified", "=", False),
+            ]
         )
-        self.invalidate_model(["next_try"])
 
     def _paycrm_retry_verify(self, message):
         """Ask the gateway again later, with back-off, until its verification
@@ -147,9 +133,8 @@ class PaycrmEvent(models.Model):
         self.ensure_one()
         hours = self.gateway_id.verify_window_hours
         deadline = self.create_date + timedelta(hours=hours)
-        now = fields.Datetime.now()
-        if now >= deadline:
-            self._paycrm_fail(
+        if fields.Datetime.now() >= deadline:
+            self._paycrm_queue_fail(
                 _(
                     "Not booked: the gateway could not verify this event within "
                     "its verification window (%(hours)s h). %(error)s",
@@ -158,11 +143,10 @@ class PaycrmEvent(models.Model):
                 )
             )
             return
-        attempts = self.attempts + 1
-        delay = min(
-            const.EVENT_RETRY_BASE_SECONDS * 2 ** min(attempts - 1, 20),
-            const.VERIFY_RETRY_MAX_SECONDS,
+        # No limit of tries but the window, whose end the last try falls on.
+        self._paycrm_queue_retry(
+            message,
+            max_attempts=0,
+            cap=const.VERIFY_RETRY_MAX_SECONDS,
+            deadline=deadline,
         )
-        # The last try falls on the window's end, not after it.
-        next_try = min(now + timedelta(seconds=delay), deadline)
-        self._paycrm_schedule_retry(attempts, next_try, message)

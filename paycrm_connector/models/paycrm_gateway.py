@@ -272,7 +272,7 @@ class PaycrmGateway(models.Model):
         # sudo: enabling a gateway needs no right on every invoice; only
         # the gateway and portal token of open invoices are written.
         return (
-            self.env["paycrm.link"]
+            self.env["paycrm.link.url"]
             .sudo()
             ._paycrm_give_company_links(enabled.company_id)
         )
@@ -281,20 +281,14 @@ class PaycrmGateway(models.Model):
         """On demand (Action menu): give every open invoice of these gateways'
         companies its payment link."""
         self.check_access("write")
-        moves = self._paycrm_give_links()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": _("Payment links"),
-                "message": _(
-                    "%(count)s open invoice(s) can be paid online through their "
-                    "payment link.",
-                    count=len(moves),
-                ),
-                "type": "success",
-            },
-        }
+        enabled = self.filtered(lambda g: g.state != "disabled")
+        # sudo: a gateway manager needs no right on every invoice; only the
+        # gateway and portal token of open invoices are written.
+        url_model = self.env["paycrm.link.url"].sudo()
+        moves = url_model.env["account.move"].search(
+            url_model._paycrm_open_invoices_domain(enabled.company_id)
+        )
+        return url_model._paycrm_action_give_links(moves)
 
     def action_paycrm_test_connection(self):
         self.ensure_one()

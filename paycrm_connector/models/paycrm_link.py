@@ -1,5 +1,4 @@
 import dataclasses
-import logging
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -12,8 +11,6 @@ from odoo.tools.misc import babel_locale_parse, get_lang
 
 from .. import const
 from ..gateways import CheckoutRequest, GatewayError, get_adapter, money
-
-_logger = logging.getLogger(__name__)
 
 
 class PaycrmSessionQuota(UserError):
@@ -119,15 +116,12 @@ class PaycrmLink(models.Model):
         self.env.cr.execute(
             SQL(
                 "UPDATE account_move SET paycrm_link_last_opened = "
-                "(now() AT TIME ZONE 'UTC'), paycrm_link_first_opened = "
-                "COALESCE(paycrm_link_first_opened, now() AT TIME ZONE 'UTC') "
-                "WHERE id = %s",
+                "(now() AT TIME ZONE 'UTC') WHERE id = %s",
                 move.id,
             )
         )
-        move.invalidate_recordset(
-            ["paycrm_link_last_opened", "paycrm_link_first_opened"]
-        )
+        move.invalidate_recordset(["paycrm_link_last_opened"])
+        self.env["paycrm.link.sender"]._paycrm_note_link_opened(move)
 
     @api.model
     def _paycrm_in_flight(self, move):
@@ -274,6 +268,27 @@ class PaycrmLink(models.Model):
         )
         return link, True
 
+    @api.model
+    def _paycrm_open_checkouts(self, moves):
+        """A checkout session for each of ``moves`` now (for staff who want the
+        gateway URL itself, e.g. for a phone call); a gateway failure is a
+        UserError that names the invoice."""
+        links = self.browse()
+        for move in moves:
+            try:
+                links |= self._paycrm_checkout_for(move)[0]
+            except GatewayError as exc:
+                raise UserError(
+                    _(
+                        "%(gateway)s could not open a checkout for %(invoice)s: "
+                        "%(reason)s",
+                        gateway=move._paycrm_gateway().name,
+                        invoice=move.display_name,
+                        reason=str(exc),
+                    )
+                ) from exc
+        return links
+
     def _paycrm_create_session(self):
         self.ensure_one()
         move, gateway = self.move_id, self.gateway_id
@@ -283,13 +298,14 @@ class PaycrmLink(models.Model):
                 move.commercial_partner_id, gateway
             )
         lifetime = int(gateway.link_lifetime_hours * 3600)
+        url_model = self.env["paycrm.link.url"]
         request = CheckoutRequest(
             invoice_id=move.id,
             invoice_name=move.name,
             amount_minor=self.amount_minor,
             currency=self.currency_id.name,
-            success_url=move._paycrm_pay_url(suffix="/done"),
-            cancel_url=move._paycrm_pay_url(suffix="/cancel"),
+            success_url=url_model._paycrm_pay_url(move, suffix="/done"),
+            cancel_url=url_model._paycrm_pay_url(move, suffix="/cancel"),
             expires_at=int(time.time()) + lifetime,
             idempotency_key=f"paycrm-link-{self.env.cr.dbname}-{gateway.id}-{move.id}-"
             f"{self.amount_minor}{self.currency_id.name}-{self.attempt}",
@@ -418,129 +434,3 @@ class PaycrmLink(models.Model):
                 )
             )
         return link
-
-    @api.model
-    def _paycrm_give_invoices_links(self, moves):
-        """Give open posted customer invoices their stable link: a gateway
-        (the company's) and a portal access token.
-
-        Invoices posted before the addon was installed, or while no gateway was
-        enabled, have neither: their customer could not pay and *Link State*
-        said so. Called when a gateway becomes available and on demand.
-        Returns the invoices that can be paid online now.
-        """
-        moves = moves.filtered(
-            lambda m: (
-                m.move_type == "out_invoice"
-                and m.state == "posted"
-                and m.payment_state in ("not_paid", "partial")
-            )
-        )
-        gateway_model = self.env["paycrm.gateway"]
-        for company in moves.company_id:
-            gateway = gateway_model._paycrm_for_company(company)
-            orphans = moves.filtered(
-                lambda m, c=company: m.company_id == c and not m.paycrm_gateway_id
-            )
-            if gateway and orphans:
-                orphans.paycrm_gateway_id = gateway
-        for move in moves.filtered(lambda m: not m.access_token):
-            move._portal_ensure_token()
-        return moves.filtered(lambda m: m._paycrm_is_payable())
-
-    @api.model
-    def _paycrm_give_company_links(self, companies):
-        """``_paycrm_give_invoices_links`` for every open invoice of ``companies``
-        that lacks a gateway or a token."""
-        moves = self.env["account.move"].search(
-            [
-                ("company_id", "in", companies.ids),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
-                "|",
-                ("paycrm_gateway_id", "=", False),
-                ("access_token", "=", False),
-            ]
-        )
-        return self._paycrm_give_invoices_links(moves)
-
-    def _paycrm_schedule_expiry(self):
-        if self:
-            self.write({"state": "closing"})
-            self.env.ref("paycrm_connector.ir_cron_paycrm_expire_links")._trigger()
-
-    @api.model
-    def _paycrm_queue_finished_invoices(self, moves=None):
-        """Queue the open sessions of paid, reversed, draft or cancelled
-        invoices for expiry."""
-        domain = [
-            ("state", "=", "open"),
-            "|",
-            ("move_id.state", "in", ("draft", "cancel")),
-            ("move_id.payment_state", "in", ("paid", "in_payment", "reversed")),
-        ]
-        if moves is not None:
-            domain.append(("move_id", "in", moves.ids))
-        self.search(domain)._paycrm_schedule_expiry()
-
-    @api.model
-    def _paycrm_close_outdated_sessions(self, moves):
-        """Queue for expiry the open sessions of ``moves`` that would refuse a
-        payment now (``_paycrm_refusal``: settled by other means, in full or
-        in part, reset to draft, cancelled)."""
-        self.search([("move_id", "in", moves.ids), ("state", "=", "open")]).filtered(
-            lambda link: link._paycrm_refusal()
-        )._paycrm_schedule_expiry()
-
-    @api.model
-    def _cron_paycrm_expire_links(self, batch_size=200):
-        """Close stale sessions at the gateway, in batches, retrying failures.
-
-        Runs off the user's request: a slow or failing gateway delays cleanup,
-        never a click or an invoice action.
-        """
-        self._paycrm_queue_finished_invoices()
-        now = fields.Datetime.now()
-        lapsed = self.search([("state", "=", "open"), ("expires_at", "<=", now)])
-        for link in lapsed:
-            link.state = "expired"
-            link._paycrm_log(
-                _(
-                    "Checkout for %(amount)s expired.",
-                    amount=link._paycrm_amount_label(),
-                )
-            )
-        links = self.search([("state", "=", "closing")], limit=batch_size)
-        remaining = self.search_count([("state", "=", "closing")]) - len(links)
-        for link in links:
-            link._paycrm_expire_at_gateway()
-        self.env["ir.cron"]._notify_progress(
-            done=len(links), remaining=max(remaining, 0)
-        )
-
-    def _paycrm_expire_at_gateway(self):
-        self.ensure_one()
-        try:
-            if self.session_ref and (
-                not self.expires_at or self.expires_at > fields.Datetime.now()
-            ):
-                self.gateway_id._paycrm_adapter().expire_checkout(self.session_ref)
-        except GatewayError as exc:
-            tries = self.expire_tries + 1
-            _logger.warning(
-                "paycrm link %s: expiring session failed (try %s): %s",
-                self.id,
-                tries,
-                exc,
-            )
-            values = {"expire_tries": tries, "last_error": str(exc)}
-            if tries >= const.LINK_EXPIRE_MAX_TRIES:
-                # The gateway expires it on its own at expires_at anyway.
-                values["state"] = "expired"
-            self.write(values)
-            return
-        self.write({"state": "expired", "last_error": False})
-        self._paycrm_log(
-            _("Checkout for %(amount)s expired.", amount=self._paycrm_amount_label())
-        )

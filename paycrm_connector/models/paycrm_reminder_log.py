@@ -75,6 +75,14 @@ class PaycrmReminderLog(models.Model):
             self._paycrm_touch_profiles()
         return res
 
+    def _paycrm_last_stage(self):
+        """The most advanced stage among these logs that went out (queued
+        counts: the stage was sent, whatever its delivery)."""
+        sent = self.filtered(
+            lambda log: log.result in ("queued", *const.REMINDER_DELIVERED)
+        )
+        return sent.stage_id.sorted("offset_days")[-1:]
+
     def _paycrm_touch_profiles(self):
         # sudo: the invoice's customer only, to queue its profile recompute.
         self.env["paycrm.profile"]._paycrm_profile_touch(
@@ -154,7 +162,7 @@ class PaycrmReminderLog(models.Model):
         logs = self.search(domain, order="invoice_id, sent_at desc")
         if not logs:
             return self
-        paid_dates = logs.invoice_id._paycrm_paid_dates()
+        paid_dates = self._paycrm_paid_dates(logs.invoice_id)
         credited = self.browse()
         for invoice, inv_logs in logs.grouped("invoice_id").items():
             paid = paid_dates.get(invoice.id)
@@ -171,3 +179,18 @@ class PaycrmReminderLog(models.Model):
                     credited |= log
                     break
         return credited
+
+    @api.model
+    def _paycrm_paid_dates(self, invoices):
+        """{invoice id: date of its last reconciliation} for paid ``invoices``."""
+        partials = invoices.line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable"
+        ).matched_credit_ids
+        dates = {}
+        for partial in partials:
+            move_id = partial.debit_move_id.move_id.id
+            if partial.max_date and partial.max_date > dates.get(
+                move_id, partial.max_date.min
+            ):
+                dates[move_id] = partial.max_date
+        return dates

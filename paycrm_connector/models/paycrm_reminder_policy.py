@@ -11,9 +11,9 @@ import threading
 from datetime import datetime
 
 import pytz
-from psycopg2.errors import SerializationFailure
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 
 _logger = logging.getLogger(__name__)
@@ -93,6 +93,36 @@ class PaycrmReminderPolicy(models.Model):
         # it must): only for a user who may manage this very policy.
         self.check_access("write")
         return self._paycrm_run_notification(self._paycrm_run(), close=True)
+
+    @api.model
+    def _paycrm_send_now(self, invoices):
+        """Send the stage due today (or the first stage) for ``invoices``.
+
+        Behind the invoices' server action "Send reminder now", usable from
+        Automation Rules. The log still guarantees each stage goes out once.
+        """
+        # The run works in each policy's company: only invoices this user may
+        # change, in the companies active now (any id can come over RPC).
+        invoices.check_access("write")
+        invoices = invoices.filtered(lambda m: m.move_type == "out_invoice")
+        if not invoices:
+            raise UserError(_("Select customer invoices to remind."))
+        planner = self.env["paycrm.reminder.planner"]
+        stats = self._paycrm_new_stats()
+        for policy, group in invoices.grouped(planner._paycrm_policy_for).items():
+            if not policy:
+                raise UserError(
+                    _(
+                        "No reminder policy for %(invoices)s: set a default policy "
+                        "in Accounting settings or one on the customer.",
+                        invoices=", ".join(group.mapped("name")),
+                    )
+                )
+            result = policy.with_company(policy.company_id)._paycrm_run(
+                invoices=group, force=True
+            )
+            self._paycrm_add_stats(stats, result)
+        return self._paycrm_run_notification(stats)
 
     @api.model
     def _paycrm_new_stats(self):
@@ -273,18 +303,19 @@ class PaycrmReminderPolicy(models.Model):
             return []
         candidates = self._paycrm_candidates(today, invoices, force)
         last_offsets = self._paycrm_last_offsets(candidates)
+        planner = self.env["paycrm.reminder.planner"]
         groups = []
         for partner, invoices_of in candidates.grouped("commercial_partner_id").items():
             group = {"partner": partner, "items": [], "skipped": [], "reason": False}
             for invoice in invoices_of:
-                days = (today - invoice._paycrm_reminder_due_date()).days
+                days = (today - planner._paycrm_due_date(invoice)).days
                 stage = stages.filtered(lambda s, d=days: s.offset_days <= d)[-1:]
                 if not stage and force:
                     stage = stages[0]
                 last = last_offsets.get(invoice.id)
                 if not stage or (last is not None and stage.offset_days <= last):
                     continue
-                reason = invoice._paycrm_reminder_skip_reason(today, self)
+                reason = planner._paycrm_skip_reason(invoice, today, self)
                 if (
                     not reason
                     and stage.min_amount
@@ -349,7 +380,7 @@ class PaycrmReminderPolicy(models.Model):
         self.ensure_one()
         stats = self._paycrm_new_stats()
         self.env["paycrm.reminder.log"]._paycrm_credit_payments()
-        self.env["paycrm.reminder.dispatch"]._paycrm_retry_failed_sms(self)
+        self.env["paycrm.reminder.log"]._paycrm_retry_failed_sms(self)
         today, weekend, groups = self._paycrm_plan_today(invoices, force)
         if weekend:
             stats["weekend"] = True
@@ -358,6 +389,7 @@ class PaycrmReminderPolicy(models.Model):
             self.env["ir.config_parameter"].sudo().get_param(BATCH_SIZE_PARAM, 200)
         )
         done = 0
+        Log = self.env["paycrm.reminder.log"]
         for batch in split_every(batch_size, groups, list):
             for attempt in (1, 2):
                 try:
@@ -367,11 +399,16 @@ class PaycrmReminderPolicy(models.Model):
                         # reminder log's unique key makes a rerun skip what is done.
                         self.env.cr.commit()  # pylint: disable=invalid-commit
                     break
-                except SerializationFailure:
+                except Exception as exc:  # noqa: BLE001 - re-raised unless transient
                     # A concurrent run holds some of these (invoice, stage)
-                    # rows: start the batch over on a fresh snapshot, where
+                    # rows (a serialisation failure, as the queue classes
+                    # it): start the batch over on a fresh snapshot, where
                     # they show up as sent and are left out.
-                    if not auto_commit or attempt == 2:
+                    if not (
+                        auto_commit
+                        and attempt == 1
+                        and Log._paycrm_queue_is_transient(exc)
+                    ):
                         raise
                     self.env.cr.rollback()
                     self.env.invalidate_all()
@@ -494,4 +531,4 @@ class PaycrmReminderPolicy(models.Model):
             )
         )
         # sudo: the counters are derived data of the invoices just reminded.
-        invoices.sudo()._paycrm_note_link_sent()
+        self.env["paycrm.link.sender"]._paycrm_note_link_sent(invoices.sudo())

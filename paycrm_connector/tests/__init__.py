@@ -47,6 +47,7 @@ from . import test_staff_labels
 from . import test_staff_tours
 from . import test_customer_pages
 from . import test_customer_pages_browser
+from . import test_queue_mixin
 from . import test_gateways_lib
 from . import test_gateways_links_lib
 from . import test_insights_lib

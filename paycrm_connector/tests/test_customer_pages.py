@@ -51,7 +51,7 @@ class TestWizardStableUrl(CustomerPagesCase):
         form.channel = "copy"
         url = form.link_url
         self.assertNotIn("NewId", url)
-        self.assertEqual(url, invoice._paycrm_pay_url())
+        self.assertEqual(url, self.env["paycrm.link.url"]._paycrm_pay_url(invoice))
         self.assertEqual(url, invoice.paycrm_link_url)
         response = self.url_open(url, allow_redirects=False)
         self.assertEqual(response.status_code, 303)
@@ -74,7 +74,11 @@ class TestWizardStableUrl(CustomerPagesCase):
         self.assertFalse(form.link_url)
         lines = form.link_list.splitlines()
         self.assertEqual(
-            lines, [f"{inv.name}  {inv._paycrm_pay_url()}" for inv in invoices]
+            lines,
+            [
+                f"{inv.name}  {self.env['paycrm.link.url']._paycrm_pay_url(inv)}"
+                for inv in invoices
+            ],
         )
         for invoice in invoices:
             self.assertEqual(
@@ -94,7 +98,7 @@ class TestPortalOnePayButton(CustomerPagesCase):
         self.assertEqual(page.status_code, 200)
         self.assertEqual(page.text.count("o_paycrm_portal_pay"), 1)
         self.assertNotIn(self.ODOO_PAY_NOW, page.text)
-        self.assertIn(invoice._paycrm_pay_url(), page.text)
+        self.assertIn(self.env["paycrm.link.url"]._paycrm_pay_url(invoice), page.text)
         # An old "Pay Now" link of Odoo's must not open its payment dialog.
         old = self.url_open(invoice.get_portal_url(query_string="&payment=True"))
         self.assertNotIn('data-payment="True"', old.text)
@@ -116,7 +120,7 @@ class TestPortalOnePayButton(CustomerPagesCase):
         page = self.url_open("/my/invoices")
         self.assertEqual(page.status_code, 200)
         self.assertEqual(page.text.count("o_paycrm_list_pay"), 1)
-        self.assertIn(ours._paycrm_pay_url(), page.text)
+        self.assertIn(self.env["paycrm.link.url"]._paycrm_pay_url(ours), page.text)
         self.assertNotIn("payment=True", page.text)
         # Every overdue invoice is ours: no "Pay overdue" dead end.
         self.assertNotIn('href="/my/invoices/overdue"', page.text)
@@ -164,6 +168,14 @@ class TestLinksWhenGatewayArrives(CustomerPagesCase):
             active_model="account.move", active_ids=invoice.ids
         ).run()
         self.assertIn("1 of 1", result["params"]["message"])
+        self.assertEqual(invoice.paycrm_link_state, "active")
+        # The gateway's action says it in the same sentence, for the open
+        # invoices of its company.
+        invoice.write({"access_token": False})
+        gateway = self.env["paycrm.gateway"].search([("name", "=", "Late Demo")])
+        result = gateway.action_paycrm_give_links()
+        self.assertIn("1 of 1", result["params"]["message"])
+        self.assertEqual(result["params"]["type"], "success")
         self.assertEqual(invoice.paycrm_link_state, "active")
 
 

@@ -42,7 +42,7 @@ class TestCustomerBrowserFlows(PaycrmLinkCase):
         )
         admin.password = "paycrm_browser_admin"
         invoice = self._invoice(77.0)
-        expected = invoice._paycrm_pay_url()
+        expected = self.env["paycrm.link.url"]._paycrm_pay_url(invoice)
         browser, stop = self._browser(login="paycrm_browser_admin")
         browser.navigate_to(
             f"{self.base_url()}/odoo/action-account.action_move_out_invoice_type/"

@@ -77,7 +77,9 @@ class TestDisputeOrder(WebhookHttpCase):
                 self.assertEqual(invoice.paycrm_link_state, "active")
                 self.assertIn("Dispute lost", invoice.activity_ids.mapped("summary"))
                 self.assertFalse(
-                    invoice._paycrm_reminder_skip_reason(invoice.invoice_date_due, None)
+                    self.env["paycrm.reminder.planner"]._paycrm_skip_reason(
+                        invoice, invoice.invoice_date_due, None
+                    )
                 )
 
     def test_won_dispute_every_order(self):
@@ -100,6 +102,8 @@ class TestDisputeOrder(WebhookHttpCase):
         # While disputed the amount is due again, but reminders skip it.
         self.assertAlmostEqual(invoice.amount_residual, 100.0)
         self.assertEqual(
-            invoice._paycrm_reminder_skip_reason(invoice.invoice_date_due, None),
+            self.env["paycrm.reminder.planner"]._paycrm_skip_reason(
+                invoice, invoice.invoice_date_due, None
+            ),
             "Disputed at the gateway",
         )

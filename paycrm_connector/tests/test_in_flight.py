@@ -35,7 +35,7 @@ class TestStripeInFlight(PaycrmLinkCase, WebhookCommon):
 
     def test_deposit_in_flight_asks_only_the_rest(self):
         invoice = self._stripe_invoice(100.0)
-        url = invoice._paycrm_pay_url(amount=40.0)
+        url = self.env["paycrm.link.url"]._paycrm_pay_url(invoice, amount=40.0)
         split = urlsplit(url)
         deposit = self._checkout(invoice, path=f"{split.path}?{split.query}")
         self.assertEqual(deposit.amount, 40.0)

@@ -205,7 +205,7 @@ class TestStablePayUrl(PaycrmLinkCase):
 
     def test_partial_amount_url_is_signed(self):
         invoice = self._stripe_invoice(100.0)
-        url = invoice._paycrm_pay_url(amount=40.0)
+        url = self.env["paycrm.link.url"]._paycrm_pay_url(invoice, amount=40.0)
         self.assertIn("amount=4000", url)
         split = urlsplit(url)
         path = f"{split.path}?{split.query}"

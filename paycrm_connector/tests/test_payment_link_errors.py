@@ -114,7 +114,7 @@ class TestPayUrlBadInput(PaycrmLinkCase):
         with self.assertRaisesRegex(UserError, "nothing left to pay"):
             invoice._paycrm_action_create_link()
         with self.assertRaisesRegex(UserError, "has no payment link"):
-            invoice._paycrm_send_link()
+            self.env["paycrm.link.sender"]._paycrm_send_link(invoice)
         self._assert_no_session(invoice)
 
     def test_disabled_gateway_gives_clear_page(self):

@@ -77,13 +77,13 @@ class TestSendPaymentLink(PaycrmCommon, MockEmail, SMSCase):
         wizard = self._wizard(invoice, amount=40.0, channel="copy")
         self.assertIn("amount=4000", wizard.link_url)
         self.assertTrue(
-            invoice._paycrm_check_amount_signature(
-                4000, wizard.link_url.split("sig=")[1]
+            self.env["paycrm.link.url"]._paycrm_check_amount_signature(
+                invoice, 4000, wizard.link_url.split("sig=")[1]
             )
         )
         self.assertFalse(
-            invoice._paycrm_check_amount_signature(
-                4001, wizard.link_url.split("sig=")[1]
+            self.env["paycrm.link.url"]._paycrm_check_amount_signature(
+                invoice, 4001, wizard.link_url.split("sig=")[1]
             )
         )
 

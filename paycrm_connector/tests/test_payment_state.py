@@ -72,7 +72,9 @@ class TestPaymentState(WebhookHttpCase):
         self.assertEqual(credit_note.payment_state, "paid")
         # The stable link says paid, not cancelled.
         self.assertEqual(invoice.paycrm_link_state, "paid")
-        response = self.url_open(urlsplit(invoice._paycrm_pay_url()).path)
+        response = self.url_open(
+            urlsplit(self.env["paycrm.link.url"]._paycrm_pay_url(invoice)).path
+        )
         self.assertEqual(response.status_code, 200)
         self.assertNotIn("cancelled", response.text)
         self.assertIn("is paid", response.text)

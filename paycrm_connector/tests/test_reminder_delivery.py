@@ -10,6 +10,11 @@ from .reminder_common import ReminderCommon
 
 @tagged("post_install", "-at_install")
 class TestReminderDelivery(ReminderCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.planner = cls.env["paycrm.reminder.planner"]
+
     def _remind(self):
         invoice = self._invoice_due("2025-03-03")
         self._run("2025-03-10")
@@ -34,7 +39,7 @@ class TestReminderDelivery(ReminderCommon):
         # The customer got nothing: no stage reached, no previous reminder.
         self.assertFalse(invoice.paycrm_reminder_stage_id)
         # Not counted as a reminder the customer got.
-        self.assertFalse(invoice._paycrm_reminded_invoice_ids())
+        self.assertFalse(self.planner._paycrm_reminded_invoice_ids(invoice))
         # The next run does not send the stage again behind Odoo's back ...
         self._run("2025-03-11")
         self.assertEqual(len(self._logs(invoice)), 1)
@@ -52,7 +57,9 @@ class TestReminderDelivery(ReminderCommon):
         message = log.mail_message_id
         self._send_queue()
         self.assertEqual(log.result, "sent")
-        self.assertEqual(invoice._paycrm_reminded_invoice_ids(), set(invoice.ids))
+        self.assertEqual(
+            self.planner._paycrm_reminded_invoice_ids(invoice), set(invoice.ids)
+        )
         # The customer's mail server answers with a bounce, routed by Odoo.
         self.env["mail.thread"]._routing_handle_bounce(
             None,
@@ -69,7 +76,7 @@ class TestReminderDelivery(ReminderCommon):
         )
         self.assertEqual(log.result, "bounced")
         self.assertIn("mailbox unavailable", log.error)
-        self.assertFalse(invoice._paycrm_reminded_invoice_ids())
+        self.assertFalse(self.planner._paycrm_reminded_invoice_ids(invoice))
 
     def test_sms_reminder_follows_the_provider(self):
         invoice = self._invoice_due("2025-03-03")

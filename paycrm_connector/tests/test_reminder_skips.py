@@ -181,10 +181,11 @@ class TestReminderSkips(ReminderCommon):
     def test_skip_reason_is_an_override_point(self):
         invoice = self._invoice_due("2025-03-03")
         today = fields.Date.to_date("2025-03-10")
-        self.assertFalse(invoice._paycrm_reminder_skip_reason(today, self.policy))
+        planner = self.env["paycrm.reminder.planner"]
+        self.assertFalse(planner._paycrm_skip_reason(invoice, today, self.policy))
         invoice.paycrm_promise_date = today
         self.assertIn(
-            "Promise", invoice._paycrm_reminder_skip_reason(today, self.policy)
+            "Promise", planner._paycrm_skip_reason(invoice, today, self.policy)
         )
 
     def test_disputed_invoice_is_not_chased(self):

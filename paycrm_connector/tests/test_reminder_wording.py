@@ -104,7 +104,9 @@ class TestReminderWording(ReminderCommon):
         self._run("2025-03-10")
         self.assertTrue(invoice.access_token)
         body, _subject = self._body()
-        self.assertIn(f'href="{invoice._paycrm_pay_url()}"', body)
+        self.assertIn(
+            f'href="{self.env["paycrm.link.url"]._paycrm_pay_url(invoice)}"', body
+        )
         self.assertIn("Pay now", body)
 
     def test_no_pay_button_without_a_gateway_to_pay(self):
@@ -132,5 +134,39 @@ class TestReminderWording(ReminderCommon):
         template = self.stages[14].mail_template_id
         body = template._render_field("body_html", invoice.ids)[invoice.id]
         self.assertIn(invoice.name, body)
-        self.assertIn(invoice._paycrm_pay_url(), body)
+        self.assertIn(self.env["paycrm.link.url"]._paycrm_pay_url(invoice), body)
         self.assertNotIn(FOLLOW_UP, body)
+
+    def test_batch_render_is_odoos_render(self):
+        """A run renders a batch's bodies in one go: each customer's body is
+        what Odoo's one-record render gives, in the customer's language, and
+        what one customer's template sets never reaches the next one."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        french = self.env["res.partner"].create(
+            {"name": "Chloé", "email": "chloe@example.com", "lang": "fr_FR"}
+        )
+        invoices = (
+            self._invoice_due("2025-03-03", amount=200)
+            | self._invoice_due("2025-03-04", amount=100)
+            | self._invoice_due("2025-03-05", partner=french, amount=300)
+        )
+        shipped = self.stages[7].mail_template_id
+        leaky = shipped.copy(
+            {
+                "body_html": '<div><t t-if="object.amount_total &gt; 150">'
+                '<t t-set="big" t-value="object.name"/></t>'
+                '<p>Big: <t t-out="big"/></p><p t-out="object.name"/></div>'
+            }
+        )
+        dispatch = self.env["paycrm.reminder.dispatch"]
+        for template in (shipped, leaky):
+            batch = dispatch._paycrm_render_bodies(template, invoices.ids, {})
+            one_by_one = {
+                res_id: template._render_field(
+                    "body_html", [res_id], compute_lang=True, add_context={}
+                )[res_id]
+                for res_id in invoices.ids
+            }
+            self.assertEqual(batch, one_by_one)
+        self.assertIn(f"Big: {invoices[0].name}", batch[invoices[0].id])
+        self.assertNotIn(invoices[0].name, batch[invoices[1].id])

@@ -154,7 +154,10 @@ class TestForgedHost(DemoPageMixin, PaypalFlowCase):
             invoice.paycrm_link_url,
             f"https://pay.example.com{self._path(invoice)}",
         )
-        self.assertEqual(invoice._paycrm_pay_url(), invoice.paycrm_link_url)
+        self.assertEqual(
+            self.env["paycrm.link.url"]._paycrm_pay_url(invoice),
+            invoice.paycrm_link_url,
+        )
         self.assertEqual(
             self.demo_gateway.webhook_url,
             f"https://pay.example.com/paycrm/webhook/{self.demo_gateway.id}",
@@ -305,7 +308,10 @@ class TestDemoCheckoutSingleUse(DemoPageMixin, PaycrmLinkCase, WebhookCommon):
 
     def test_deposit_in_flight_lowers_the_next_amount(self):
         invoice = self._invoice(100.0)
-        path, csrf = self._demo_page(invoice, url=invoice._paycrm_pay_url(amount=40.0))
+        path, csrf = self._demo_page(
+            invoice,
+            url=self.env["paycrm.link.url"]._paycrm_pay_url(invoice, amount=40.0),
+        )
         self.assertEqual(self._submit(path, csrf).status_code, 303)
         # The 40.00 is paid but not booked: the link asks for the other 60.00.
         self.assertEqual(self._click(invoice).status_code, 303)
@@ -314,7 +320,7 @@ class TestDemoCheckoutSingleUse(DemoPageMixin, PaycrmLinkCase, WebhookCommon):
 
     def test_deposit_link_pays_once(self):
         invoice = self._invoice(100.0)
-        url = invoice._paycrm_pay_url(amount=40.0)
+        url = self.env["paycrm.link.url"]._paycrm_pay_url(invoice, amount=40.0)
         split = urlsplit(url)
         deposit_path = f"{split.path}?{split.query}"
         path, csrf = self._demo_page(invoice, url=url)

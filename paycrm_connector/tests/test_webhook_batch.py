@@ -4,6 +4,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .. import const
+from ..models.booking_plan import Booking
 from .webhook_common import WebhookHttpCase
 
 
@@ -53,6 +54,38 @@ class TestEventBatches(WebhookHttpCase):
             ["paid", "not_paid", "paid"],
         )
         self.assertFalse(broken.paycrm_amount_received)
+
+    def test_handler_plans_and_poster_books(self):
+        """A handler returns a typed plan and posts nothing; the poster books
+        it (a batch of one) and writes the event."""
+        invoice = self._invoice(100.0)
+        event = self._store(invoice, "demo_pay_plan")
+        moves = self.env["account.move"].search_count([])
+        plan = self.env["paycrm.booking"]._paycrm_apply(event)
+        self.assertIsInstance(plan, Booking)
+        self.assertTrue(plan.batchable)
+        self.assertEqual(
+            (plan.state, plan.invoice, plan.amount, plan.booking_key),
+            ("done", invoice, 100.0, "pay:demo_pay_plan"),
+        )
+        self.assertEqual(len(plan.entries), 1)
+        self.assertIn(self.clearing, [line.account for line in plan.entries[0].lines])
+        self.assertEqual(self.env["account.move"].search_count([]), moves)
+        self.assertEqual(event.state, "received")
+
+        self.env["paycrm.booking.poster"]._paycrm_post([plan])
+        self.assertEqual(self.env["account.move"].search_count([]), moves + 1)
+        self.assertEqual(
+            (event.state, event.booking_key), ("done", "pay:demo_pay_plan")
+        )
+        self.assertTrue(event.move_id)
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertAlmostEqual(invoice.paycrm_amount_received, 100.0)
+
+        # Its event again: the plan says so, and books nothing.
+        again = self.env["paycrm.booking"]._paycrm_apply(event)
+        self.assertFalse(again.batchable)
+        self.assertIn("Already booked", again.message)
 
     def test_partial_payments_of_one_invoice_in_one_batch(self):
         invoice = self._invoice(100.0)

@@ -89,23 +89,15 @@ class PaycrmEventMatch(models.TransientModel):
                     total=format_amount(self.env, invoice.amount_total, currency),
                 )
             )
-        booking = self.env["paycrm.booking"]
         adapter = event.gateway_id._paycrm_adapter()
         with self.env.cr.savepoint():
-            state, vals = booking._paycrm_book_payment_on(
+            plan = self.env["paycrm.booking"]._paycrm_plan_payment(
                 event, norm, adapter, invoice, self.amount
             )
-            # The reason it was unmatched no longer holds.
-            event.write(
-                {"last_error": False}
-                | vals
-                | {
-                    "state": state,
-                    "kind": norm.kind,
-                    "payment_ref": norm.payment_ref or False,
-                    "next_try": False,
-                }
-            )
+            plan.kind = norm.kind
+            plan.payment_ref = norm.payment_ref or False
+            # Written done: the reason it was unmatched no longer holds.
+            self.env["paycrm.booking.poster"]._paycrm_post([plan])
         event.message_post(
             body=_("Matched by hand to invoice %(name)s.", name=invoice.name)
         )

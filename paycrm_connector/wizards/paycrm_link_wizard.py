@@ -63,6 +63,7 @@ class PaycrmLinkWizard(models.TransientModel):
 
     @api.depends("move_ids", "amount")
     def _compute_link_url(self):
+        url_model = self.env["paycrm.link.url"]
         for wizard in self:
             # _origin: in the open dialog the wizard is a new record and its
             # invoices are new-record copies; the URL must carry the saved
@@ -70,7 +71,7 @@ class PaycrmLinkWizard(models.TransientModel):
             moves = wizard.move_ids._origin.filtered(lambda m: m._paycrm_is_payable())
             if len(wizard.move_ids) == 1:
                 wizard.link_url = (
-                    moves._paycrm_pay_url(amount=wizard.amount or None)
+                    url_model._paycrm_pay_url(moves, amount=wizard.amount or None)
                     if moves
                     else False
                 )
@@ -78,7 +79,7 @@ class PaycrmLinkWizard(models.TransientModel):
             else:
                 wizard.link_url = False
                 wizard.link_list = "\n".join(
-                    f"{move.name}  {move._paycrm_pay_url()}" for move in moves
+                    f"{move.name}  {url_model._paycrm_pay_url(move)}" for move in moves
                 )
 
     @api.constrains("amount", "move_ids")
@@ -109,8 +110,8 @@ class PaycrmLinkWizard(models.TransientModel):
                 )
             )
         amount = self.amount if self.move_count == 1 else None
-        outcome = payable._paycrm_send_link(
-            channel=self.channel, amount=amount, message=self.message
+        outcome = self.env["paycrm.link.sender"]._paycrm_send_link(
+            payable, channel=self.channel, amount=amount, message=self.message
         )
         lines = []
         if outcome.sent:

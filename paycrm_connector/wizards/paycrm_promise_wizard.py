@@ -23,6 +23,21 @@ class PaycrmPromiseWizard(models.TransientModel):
     )
     note = fields.Char()
 
+    @api.model
+    def _paycrm_open_for(self, invoices):
+        """The Promise to Pay dialog for ``invoices`` (of one customer)."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Promise to Pay"),
+            "res_model": self._name,
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_partner_id": invoices[:1].commercial_partner_id.id,
+                "default_invoice_ids": invoices.ids,
+            },
+        }
+
     @api.onchange("invoice_ids")
     def _onchange_invoice_ids(self):
         if self.invoice_ids and not self.amount:

@@ -26,7 +26,8 @@ class PaycrmReminderPreview(models.TransientModel):
         invoices = self.env["account.move"].concat(
             *(item[0] for group in groups for item in group["items"])
         )
-        reminded = invoices._paycrm_reminded_invoice_ids()
+        planner = self.env["paycrm.reminder.planner"]
+        reminded = planner._paycrm_reminded_invoice_ids(invoices)
         lines = []
         for group in groups:
             channels = group.get("channels") or set()
@@ -41,7 +42,7 @@ class PaycrmReminderPreview(models.TransientModel):
                         "message_stage_id": group["stage"].id,
                         "channel": channel,
                         "amount": invoice.amount_residual_signed,
-                        "due_status": invoice._paycrm_due_status(today),
+                        "due_status": planner._paycrm_due_status(invoice, today),
                         "reminded": invoice.id in reminded,
                         "skip_reason": group["reason"] or False,
                         "note": group.get("note") or False,
@@ -54,7 +55,7 @@ class PaycrmReminderPreview(models.TransientModel):
                         "invoice_id": invoice.id,
                         "stage_id": stage.id,
                         "amount": invoice.amount_residual_signed,
-                        "due_status": invoice._paycrm_due_status(today),
+                        "due_status": planner._paycrm_due_status(invoice, today),
                         "skip_reason": reason,
                     }
                 )
