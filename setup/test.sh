@@ -4,7 +4,9 @@
 #      without demo data (log: .odoo/test-install.log);
 #   2. run pytest-odoo (with an in-process HTTP server on a random free port for
 #      HttpCase) over paycrm_connector/tests and tests/ (when it has test files);
-#   3. drop the database, whatever happened.
+#   3. print how many addon tests pytest ran next to how many Odoo's own loader
+#      runs (setup/check_tests.py, loaded as a pytest plugin);
+#   4. drop the database, whatever happened.
 # Extra pytest arguments: PYTEST_ARGS="-k webhook -x" (or arguments to this script).
 set -euo pipefail
 # shellcheck source=setup/lib.sh
@@ -27,6 +29,6 @@ fi
 # PYTEST_ARGS is split as the shell splits words, quotes included, so that
 # PYTEST_ARGS="-k 'webhook or intake'" passes one -k expression.
 eval "extra=(${PYTEST_ARGS:-})"
-"$PYTHON" -m pytest \
+PYTHONPATH="$ROOT/setup${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m pytest -p check_tests \
     --odoo-config "$CONF" --odoo-database "$DB" --odoo-http \
     "${paths[@]}" "${extra[@]}" "$@"

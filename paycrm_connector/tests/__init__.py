@@ -49,3 +49,9 @@ from . import test_customer_pages
 from . import test_customer_pages_browser
 from . import test_queue_mixin
 from . import test_gateway_third_provider
+from . import test_gateways_lib
+from . import test_gateways_links_lib
+from . import test_insights_lib
+from . import test_paypal_lib
+from . import test_paypal_reporting_lib
+from . import test_stripe_standin_lib

@@ -2,10 +2,17 @@
 
 import socket
 
+from lxml import etree
+
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 from .paypal_standin import WEBHOOK_ID, PaypalStandin
 from .stripe_standin import StripeStandin
+
+# The groups the security tests hand out (the connector's and Odoo's own).
+GROUP_USER = "paycrm_connector.group_paycrm_user"
+GROUP_MANAGER = "paycrm_connector.group_paycrm_manager"
+GROUP_INVOICE = "account.group_account_invoice"
 
 
 def free_port():
@@ -21,7 +28,7 @@ class PaycrmCommon(AccountTestInvoicingCommon):
         super().setUpClass()
         cls.standin = StripeStandin().start()
         cls.addClassCleanup(cls.standin.stop)
-        cls.env.user.groups_id |= cls.env.ref("paycrm_connector.group_paycrm_manager")
+        cls.env.user.groups_id |= cls.env.ref(GROUP_MANAGER)
         cls.company = cls.company_data["company"]
         cls.demo_gateway = cls.env["paycrm.gateway"].create(
             {"name": "Demo", "provider": "demo", "company_id": cls.company.id}
@@ -86,6 +93,17 @@ class PaycrmCommon(AccountTestInvoicingCommon):
                 "groups_id": [(6, 0, [cls.env.ref(g).id for g in groups])],
             }
         )
+
+    @classmethod
+    def _make_internal_user(cls, login, *groups, company=None):
+        """An internal user (Employee) holding ``groups`` besides."""
+        return cls._make_user(login, ["base.group_user", *groups], company=company)
+
+    def _view_arch(self, model, view_type="form", user=None):
+        """The parsed arch of ``model``'s default view, as ``user`` gets it."""
+        records = self.env[model].with_user(user) if user else self.env[model]
+        views = records.get_views([(False, view_type)])
+        return etree.fromstring(views["views"][view_type]["arch"])
 
     def _invoice(self, amount=100.0, currency=None, post=True, partner=None):
         return self.init_invoice(

@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from odoo.tests import HttpCase
+from odoo.tests.common import ChromeBrowser
 
 from .common import PaycrmCommon
 
@@ -40,3 +41,38 @@ class PaycrmLinkCase(PaycrmCommon, HttpCase):
     @staticmethod
     def _location_path(response):
         return urlsplit(response.headers["Location"]).path
+
+    # -- headless Chromium ---------------------------------------------------
+
+    def _browser(self, login=None):
+        """A headless Chromium on this test's server, logged in as ``login``
+        (whose password is the login) when given, and a ``stop`` that closes it
+        once, before the test's own checks or at cleanup."""
+        browser = ChromeBrowser(self)
+        stopped = []
+
+        def stop():
+            if not stopped:
+                stopped.append(True)
+                # Leave the page before closing: Chrome's stop aborts what the page
+                # still loads, and its scripts log that as an error, which Odoo's
+                # own test runner (and OCA's CI) report though the test passed.
+                browser._wait_ready("document.readyState === 'complete'", 10)
+                browser.navigate_to("about:blank", wait_stop=True)
+                browser.stop()
+
+        self.addCleanup(stop)
+        if login:
+            self.authenticate(login, login, browser=browser)
+        # Requests from the browser use test cursors with their own caches.
+        self.cr.flush()
+        self.cr.clear()
+        return browser, stop
+
+    @staticmethod
+    def _evaluate(browser, expression):
+        """The value of a JavaScript expression in the page."""
+        result = browser._websocket_request(
+            "Runtime.evaluate", params={"expression": expression, "returnByValue": True}
+        )
+        return result["result"].get("value")

@@ -5,38 +5,12 @@ page, which offers exactly one pay button."""
 import re
 
 from odoo.tests import tagged
-from odoo.tests.common import ChromeBrowser
 
 from .link_common import PaycrmLinkCase
 
 
-def evaluate(browser, expression):
-    """The value of a JavaScript expression in the page."""
-    result = browser._websocket_request(
-        "Runtime.evaluate", params={"expression": expression, "returnByValue": True}
-    )
-    return result["result"].get("value")
-
-
 @tagged("post_install", "-at_install")
 class TestCustomerBrowserFlows(PaycrmLinkCase):
-    def _browser(self, login=None):
-        browser = ChromeBrowser(self)
-        stopped = []
-
-        def stop():
-            if not stopped:
-                stopped.append(True)
-                browser.stop()
-
-        self.addCleanup(stop)
-        if login:
-            self.authenticate(login, login, browser=browser)
-        # Requests from the browser use test cursors with their own caches.
-        self.cr.flush()
-        self.cr.clear()
-        return browser, stop
-
     def _wait(self, browser, expression, what):
         self.assertTrue(browser._wait_ready(expression, 60), what)
 
@@ -46,14 +20,14 @@ class TestCustomerBrowserFlows(PaycrmLinkCase):
             "!!document.querySelector('.o_paycrm_demo_pay')",
             "the demo checkout page opens",
         )
-        evaluate(browser, "document.querySelector('.o_paycrm_demo_pay').click()")
+        self._evaluate(browser, "document.querySelector('.o_paycrm_demo_pay').click()")
         self._wait(
             browser,
             "location.pathname.endsWith('/done') && "
             "!!document.querySelector('.o_paycrm_title')",
             "the thank-you page follows",
         )
-        return evaluate(
+        return self._evaluate(
             browser, "document.querySelector('.o_paycrm_title').textContent"
         ).strip()
 
@@ -77,17 +51,17 @@ class TestCustomerBrowserFlows(PaycrmLinkCase):
         )
         send = "document.querySelector('button[name=action_paycrm_send_link]')"
         self._wait(browser, f"!!{send}", "the invoice form offers Send Payment Link")
-        evaluate(browser, f"{send}.click()")
+        self._evaluate(browser, f"{send}.click()")
         copy = "document.querySelector('.modal input[type=radio][data-value=copy]')"
         self._wait(browser, f"!!{copy}", "the wizard opens")
-        evaluate(browser, f"{copy}.click()")
+        self._evaluate(browser, f"{copy}.click()")
         shown = "document.querySelector('.modal [name=link_url]')"
         self._wait(
             browser,
             f"!!{shown} && {shown}.innerText.includes('/paycrm/pay/')",
             "the wizard shows the link to copy",
         )
-        text = evaluate(browser, f"{shown}.innerText")
+        text = self._evaluate(browser, f"{shown}.innerText")
         stop()
         copied = re.search(r"https?://\S+", text).group(0)
         self.assertNotIn("NewId", copied)
@@ -111,7 +85,7 @@ class TestCustomerBrowserFlows(PaycrmLinkCase):
         browser.navigate_to(portal_url, wait_stop=True)
         button = "document.querySelector('a.o_paycrm_portal_pay')"
         self._wait(browser, f"!!{button}", "the portal page shows our pay button")
-        pay_buttons = evaluate(
+        pay_buttons = self._evaluate(
             browser,
             "[...document.querySelectorAll('a.btn, button.btn')]"
             ".filter(b => b.offsetParent !== null && /\\bPay\\b/i.test(b.innerText))"
@@ -119,13 +93,13 @@ class TestCustomerBrowserFlows(PaycrmLinkCase):
         )
         self.assertEqual(pay_buttons, 1, "exactly one visible pay button")
         self.assertEqual(
-            evaluate(
+            self._evaluate(
                 browser,
                 "document.querySelectorAll('a[data-bs-target=\"#pay_with\"]').length",
             ),
             0,
         )
-        evaluate(browser, f"{button}.click()")
+        self._evaluate(browser, f"{button}.click()")
         self.assertEqual(self._pay_on_demo_page(browser), "Thank you")
         stop()
         self.env["paycrm.event"]._paycrm_process_batch()

@@ -4,7 +4,6 @@ import re
 from urllib.parse import urlsplit
 
 from odoo.tests import tagged
-from odoo.tests.common import ChromeBrowser
 from odoo.tools import mute_logger
 
 from .link_common import PaycrmLinkCase
@@ -101,18 +100,7 @@ class TestDemoCheckoutBrowser(PaycrmLinkCase):
     def test_customer_pays_in_chromium(self):
         """Open the emailed URL, pay on the demo page, land on the thank-you page."""
         invoice = self._invoice(42.0)
-        browser = ChromeBrowser(self)
-        stopped = []
-
-        def stop():
-            if not stopped:
-                stopped.append(True)
-                browser.stop()
-
-        self.addCleanup(stop)
-        # Requests from the browser use test cursors with their own caches.
-        self.cr.flush()
-        self.cr.clear()
+        browser, stop = self._browser()
         browser.navigate_to(f"{self.base_url()}{self._path(invoice)}", wait_stop=True)
         self.assertTrue(
             browser._wait_ready("!!document.querySelector('.o_paycrm_demo_pay')", 30)
@@ -139,10 +127,3 @@ class TestDemoCheckoutBrowser(PaycrmLinkCase):
         stop()
         self.assertEqual(title.strip(), "Thank you")
         self.assertEqual(invoice.paycrm_link_ids.session_ref, session_ref)
-
-    @staticmethod
-    def _evaluate(browser, expression):
-        result = browser._websocket_request(
-            "Runtime.evaluate", params={"expression": expression, "returnByValue": True}
-        )
-        return result["result"].get("value")

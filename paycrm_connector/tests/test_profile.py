@@ -89,10 +89,16 @@ class TestPaymentProfile(InsightsCommon):
         )
         self.assertAlmostEqual(self.customer.paycrm_dso, 90.0)
 
+    def _nightly_cron(self):
+        # As ir.cron runs it, as the superuser: it goes over every company's
+        # invoices, and Odoo's loader installs demo data with companies this
+        # test's user has no access to.
+        self.env["paycrm.profile"].sudo()._cron_paycrm_recompute_profiles()
+
     def test_rating_thresholds_are_settings(self):
         self._history()
         self.env["res.config.settings"].create({"paycrm_risk_c_on_time": 20}).execute()
-        self.env["paycrm.profile"]._cron_paycrm_recompute_profiles()
+        self._nightly_cron()
         self.assertEqual(self.customer.paycrm_risk_rating, "B")
         self.assertIn(
             "Pays 10.0 days late on average (over 3)", self.customer.paycrm_risk_reasons
@@ -121,7 +127,7 @@ class TestPaymentProfile(InsightsCommon):
         self.env["res.config.settings"].create(
             {"paycrm_profile_min_history": 1}
         ).execute()
-        self.env["paycrm.profile"]._cron_paycrm_recompute_profiles()
+        self._nightly_cron()
         self.assertEqual(ada.paycrm_risk_rating, "C")
         self.assertEqual(
             ada.paycrm_risk_reasons, "On time for 0% of invoices (under 60%)"
@@ -223,7 +229,7 @@ class TestPaymentProfile(InsightsCommon):
         self.assertFalse(contact.paycrm_risk_rating)
 
     def test_partner_without_invoices_has_no_rating(self):
-        self.env["paycrm.profile"]._cron_paycrm_recompute_profiles()
+        self._nightly_cron()
         self.customer._paycrm_recompute_profiles()
         self.assertFalse(self.customer.paycrm_risk_rating)
         self.assertEqual(self.customer.paycrm_dso, 0.0)

@@ -1,10 +1,7 @@
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import PaycrmCommon
-
-USER = "paycrm_connector.group_paycrm_user"
-INVOICE = "account.group_account_invoice"
+from .common import GROUP_INVOICE, GROUP_MANAGER, GROUP_USER, PaycrmCommon
 
 
 @tagged("post_install", "-at_install")
@@ -12,12 +9,10 @@ class TestSecurity(PaycrmCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sales = cls._make_user("paycrm_sales", ["base.group_user", USER, INVOICE])
+        cls.sales = cls._make_internal_user("paycrm_sales", GROUP_USER, GROUP_INVOICE)
         cls.company_b = cls.setup_other_company(name="Company B")["company"]
-        cls.user_b = cls._make_user(
-            "paycrm_admin_b",
-            ["base.group_user", "paycrm_connector.group_paycrm_manager", INVOICE],
-            company=cls.company_b,
+        cls.user_b = cls._make_internal_user(
+            "paycrm_admin_b", GROUP_MANAGER, GROUP_INVOICE, company=cls.company_b
         )
 
     def test_sales_user_cannot_read_secrets(self):
@@ -68,10 +63,8 @@ class TestSecurity(PaycrmCommon):
         for model in models:
             with self.subTest(model=model.model):
                 groups = model.access_ids.mapped("group_id")
-                self.assertIn(self.env.ref(USER), groups)
-                self.assertIn(
-                    self.env.ref("paycrm_connector.group_paycrm_manager"), groups
-                )
+                self.assertIn(self.env.ref(GROUP_USER), groups)
+                self.assertIn(self.env.ref(GROUP_MANAGER), groups)
                 if "company_id" in self.env[model.model]._fields:
                     self.assertTrue(
                         model.rule_ids.filtered(

@@ -1,15 +1,10 @@
 """Group defaults: Invoicing / Billing users get the everyday connector
 features, Billing Administrators its configuration, nobody else anything."""
 
-from lxml import etree
-
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import PaycrmCommon
-
-USER = "paycrm_connector.group_paycrm_user"
-MANAGER = "paycrm_connector.group_paycrm_manager"
+from .common import GROUP_INVOICE, GROUP_MANAGER, GROUP_USER, PaycrmCommon
 
 
 @tagged("post_install", "-at_install")
@@ -18,35 +13,31 @@ class TestSecurityGroupDefaults(PaycrmCommon):
     def setUpClass(cls):
         super().setUpClass()
         # Only Odoo's own groups: the connector's come by implication.
-        cls.billing = cls._make_user(
-            "paycrm_billing", ["base.group_user", "account.group_account_invoice"]
+        cls.billing = cls._make_internal_user("paycrm_billing", GROUP_INVOICE)
+        cls.billing_admin = cls._make_internal_user(
+            "paycrm_billing_admin", "account.group_account_manager"
         )
-        cls.billing_admin = cls._make_user(
-            "paycrm_billing_admin", ["base.group_user", "account.group_account_manager"]
-        )
-        cls.employee = cls._make_user("paycrm_employee", ["base.group_user"])
+        cls.employee = cls._make_internal_user("paycrm_employee")
         cls.company.paycrm_gateway_id = cls.demo_gateway
 
     def _menus(self, user):
         return self.env["ir.ui.menu"].with_user(user)._visible_menu_ids()
 
-    def _arch(self, user, model, view_type="form"):
-        views = self.env[model].with_user(user).get_views([(False, view_type)])
-        return etree.fromstring(views["views"][view_type]["arch"])
-
     def test_invoicing_user_is_connector_user(self):
-        self.assertTrue(self.billing.has_group(USER))
-        self.assertFalse(self.billing.has_group(MANAGER))
-        self.assertTrue(self.billing_admin.has_group(MANAGER))
-        self.assertFalse(self.employee.has_group(USER))
+        self.assertTrue(self.billing.has_group(GROUP_USER))
+        self.assertFalse(self.billing.has_group(GROUP_MANAGER))
+        self.assertTrue(self.billing_admin.has_group(GROUP_MANAGER))
+        self.assertFalse(self.employee.has_group(GROUP_USER))
 
     def test_existing_invoicing_users_get_the_group(self):
         """Users who held the Odoo group before (the link is data) have it too."""
-        invoice_group = self.env.ref("account.group_account_invoice")
-        self.assertIn(self.env.ref(USER), invoice_group.trans_implied_ids)
+        invoice_group = self.env.ref(GROUP_INVOICE)
+        self.assertIn(self.env.ref(GROUP_USER), invoice_group.trans_implied_ids)
         users = invoice_group.users.filtered("active")
         self.assertTrue(users)
-        self.assertEqual(users.filtered(lambda u: not u.has_group(USER)), users[:0])
+        self.assertEqual(
+            users.filtered(lambda u: not u.has_group(GROUP_USER)), users[:0]
+        )
 
     def test_groups_are_a_selection_under_accounting(self):
         category = self.env.ref("paycrm_connector.module_category_paycrm")
@@ -66,7 +57,7 @@ class TestSecurityGroupDefaults(PaycrmCommon):
 
     def test_invoicing_user_sends_link(self):
         invoice = self._invoice(100.0)
-        arch = self._arch(self.billing, "account.move")
+        arch = self._view_arch("account.move", user=self.billing)
         self.assertTrue(arch.xpath("//button[@name='action_paycrm_send_link']"))
         self.assertTrue(arch.xpath("//page[@name='paycrm_online_payment']"))
         # Not the gateway refund: that is the administrators'.
@@ -90,10 +81,10 @@ class TestSecurityGroupDefaults(PaycrmCommon):
         )
         partner = self.customer.with_user(self.billing)
         partner.read(["paycrm_risk_rating", "paycrm_on_time_rate", "paycrm_dso"])
-        arch = self._arch(self.billing, "res.partner")
+        arch = self._view_arch("res.partner", user=self.billing)
         self.assertTrue(arch.xpath("//page[@name='paycrm_profile']"))
         self.assertTrue(arch.xpath("//button[@name='action_paycrm_open_invoices']"))
-        list_arch = self._arch(self.billing, "account.move", "list")
+        list_arch = self._view_arch("account.move", "list", user=self.billing)
         self.assertTrue(list_arch.xpath("//field[@name='paycrm_link_state']"))
 
     def test_invoicing_user_cannot_configure_gateways(self):
@@ -126,13 +117,13 @@ class TestSecurityGroupDefaults(PaycrmCommon):
         menus = self._menus(self.billing_admin)
         self.assertIn(self.env.ref("paycrm_connector.paycrm_menu_config").id, menus)
         self.assertIn(self.env.ref("paycrm_connector.paycrm_menu_gateway").id, menus)
-        arch = self._arch(self.billing_admin, "account.move")
+        arch = self._view_arch("account.move", user=self.billing_admin)
         self.assertTrue(arch.xpath("//header/button[@name='action_paycrm_refund']"))
 
     def test_employee_sees_nothing(self):
         with self.assertRaises(AccessError):
             self.env["paycrm.gateway"].with_user(self.employee).search([])
-        arch = self._arch(self.employee, "res.partner")
+        arch = self._view_arch("res.partner", user=self.employee)
         self.assertFalse(arch.xpath("//page[@name='paycrm_profile']"))
         self.assertNotIn(
             self.env.ref("paycrm_connector.paycrm_menu_payments").id,

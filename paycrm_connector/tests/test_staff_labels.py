@@ -1,8 +1,6 @@
 """Staff screens speak plainly: events named by what happened, checkout lines
 without session ids, the fee account a bank fees account (issue 14, item 10)."""
 
-from lxml import etree
-
 from odoo.tests import tagged
 from odoo.tools import format_date, formatLang
 
@@ -48,11 +46,7 @@ class TestStaffEventLabels(WebhookCommon):
         self.assertIn("\n", event.payload_pretty)
         self.assertIn('  "type": "payment.succeeded"', event.payload_pretty)
         self.assertEqual(event._fields["livemode"].string, "Live")
-        arch = etree.fromstring(
-            self.env["paycrm.event"].get_views([(False, "form")])["views"]["form"][
-                "arch"
-            ]
-        )
+        arch = self._view_arch("paycrm.event")
         # Outside debug mode (group_no_one) no raw ids, type or payload.
         self.assertFalse(arch.xpath("//field[@name='payload']"))
         self.assertFalse(arch.xpath("//field[@name='payload_pretty']"))
@@ -82,25 +76,19 @@ class TestStaffEventLabels(WebhookCommon):
         self.assertNotIn(link.session_ref, invoice.message_ids[0].body)
 
     def test_invoice_refund_is_a_header_button(self):
-        arch = etree.fromstring(
-            self.env["account.move"].get_views([(False, "form")])["views"]["form"][
-                "arch"
-            ]
-        )
+        arch = self._view_arch("account.move")
         self.assertTrue(arch.xpath("//header/button[@name='action_paycrm_refund']"))
 
 
 @tagged("post_install", "-at_install")
 class TestFeeAccountDefault(WebhookCommon):
-    def test_fee_account_is_bank_fees(self):
-        gateway = self.env["paycrm.gateway"].create(
-            {"name": "Fees demo", "provider": "demo", "company_id": self.company.id}
+    def _new_gateway(self, name="Fees demo"):
+        return self.env["paycrm.gateway"].create(
+            {"name": name, "provider": "demo", "company_id": self.company.id}
         )
-        account = gateway.fee_account_id
-        self.assertEqual(account.name, "Bank Fees")
-        self.assertNotEqual(account.name, "Cash Discount Loss")
 
-    def test_fee_account_found_by_name(self):
+    def _hide_bank_fees_account(self):
+        """The chart's bank fees account, neither tagged nor named as such."""
         self.env["ir.model.data"].search(
             [
                 ("module", "=", "account"),
@@ -110,6 +98,14 @@ class TestFeeAccountDefault(WebhookCommon):
         self.env["account.account"].search(
             [("company_ids", "in", self.company.id), ("name", "=", "Bank Fees")]
         ).name = "Finance Costs"
+
+    def test_fee_account_is_bank_fees(self):
+        account = self._new_gateway().fee_account_id
+        self.assertEqual(account.name, "Bank Fees")
+        self.assertNotEqual(account.name, "Cash Discount Loss")
+
+    def test_fee_account_found_by_name(self):
+        self._hide_bank_fees_account()
         charges = self.env["account.account"].create(
             {
                 "name": "Bank Charges",
@@ -118,30 +114,13 @@ class TestFeeAccountDefault(WebhookCommon):
                 "company_ids": [self.company.id],
             }
         )
-        gateway = self.env["paycrm.gateway"].create(
-            {"name": "Fees demo", "provider": "demo", "company_id": self.company.id}
-        )
-        self.assertEqual(gateway.fee_account_id, charges)
+        self.assertEqual(self._new_gateway().fee_account_id, charges)
 
     def test_fee_account_created_when_chart_has_none(self):
-        self.env["ir.model.data"].search(
-            [
-                ("module", "=", "account"),
-                ("name", "=", f"{self.company.id}_expense_finance"),
-            ]
-        ).unlink()
-        self.env["account.account"].search(
-            [("company_ids", "in", self.company.id), ("name", "=", "Bank Fees")]
-        ).name = "Finance Costs"
-        gateway = self.env["paycrm.gateway"].create(
-            {"name": "Fees demo", "provider": "demo", "company_id": self.company.id}
-        )
-        account = gateway.fee_account_id
+        self._hide_bank_fees_account()
+        account = self._new_gateway().fee_account_id
         self.assertEqual(account.name, "Payment Gateway Fees")
         self.assertEqual(account.account_type, "expense")
         self.assertIn(self.company, account.company_ids)
         # The next gateway finds it by name instead of creating another.
-        other = self.env["paycrm.gateway"].create(
-            {"name": "Fees demo 2", "provider": "demo", "company_id": self.company.id}
-        )
-        self.assertEqual(other.fee_account_id, account)
+        self.assertEqual(self._new_gateway("Fees demo 2").fee_account_id, account)
