@@ -14,7 +14,7 @@ from werkzeug.exceptions import BadRequest, Gone, NotFound
 from odoo import http
 from odoo.exceptions import UserError
 from odoo.http import request
-from odoo.tools import consteq
+from odoo.tools import consteq, formatLang
 
 from ..gateways import GatewayError, GatewayUnreachable, providers_with
 from ..gateways.demo import DEMO_METHODS
@@ -116,6 +116,25 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             ),
             refresh=True,
             icon="fa-hourglass-half text-info",
+        )
+
+    def _paycrm_received_page(self, move, link):
+        return self._paycrm_page(
+            move,
+            request.env._("Thank you"),
+            self._paycrm_receipt_sentence(
+                move,
+                request.env._(
+                    "Your payment of %(amount)s for invoice %(invoice)s was "
+                    "received; %(due)s is still due.",
+                    amount=link._paycrm_amount_label(),
+                    invoice=move.name,
+                    due=formatLang(
+                        request.env, move.amount_residual, currency_obj=move.currency_id
+                    ),
+                ),
+            ),
+            icon="fa-check-circle text-success",
         )
 
     def _paycrm_receipt_sentence(self, move, sentence):
@@ -291,10 +310,14 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             return self._paycrm_finish_return(move, ref)
         if move.paycrm_link_state == "paid":
             return self._paycrm_paid_page(move)
-        if not request.env["paycrm.link"].sudo()._paycrm_recently_taken(move):
+        link = request.env["paycrm.link"].sudo()._paycrm_recent_payment(move)
+        if not link:
             # Nobody paid through this invoice's link lately: no "thank you"
             # for a payment that never was; the link asks for what is due.
             return request.redirect(self._paycrm_url(move), code=303, local=False)
+        if link.state == "paid":
+            # A part payment (a deposit) is booked: say so, and what is left.
+            return self._paycrm_received_page(move, link)
         return self._paycrm_confirming_page(move)
 
     @http.route(

@@ -136,6 +136,23 @@ def text_field(event, key):
     return value
 
 
+def minor_units(obj, *keys):
+    """The first of ``keys`` set in ``obj`` as a whole number of minor units
+    (0 when none is): a float, a string or a bool is refused, never rounded
+    into an amount booked."""
+    for key in keys:
+        value = obj.get(key)
+        if value is None or value == 0:
+            continue
+        # bool is an int in Python; 12.5 cents is no amount a gateway sends.
+        if type(value) is not int or abs(value) >= 10**18:
+            raise PayloadError(
+                f"data.object.{key}", _lt("not a whole number of minor units")
+            )
+        return value
+    return 0
+
+
 def _in_range(key, seconds):
     if not const.EVENT_CREATED_MIN <= seconds < const.EVENT_CREATED_MAX:
         raise PayloadError(key, _lt("outside the years 2000 to 2099"))

@@ -13,7 +13,13 @@ from odoo.tools import LazyTranslate
 
 from ..const import DEMO_EVENT_KINDS
 from . import signature
-from .base import CheckoutSession, GatewayAdapter, GatewayError, NormalizedEvent
+from .base import (
+    CheckoutSession,
+    GatewayAdapter,
+    GatewayError,
+    NormalizedEvent,
+    minor_units,
+)
 from .stripe_events import payment_method_values
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
@@ -168,12 +174,12 @@ class DemoAdapter(GatewayAdapter):
             session_ref=obj.get("session", ""),
             invoice_id=_int(meta.get("paycrm_invoice_id")),
             db=meta.get("paycrm_db", ""),
-            amount_minor=int(obj.get("amount") or 0),
+            amount_minor=minor_units(obj, "amount"),
             currency=(obj.get("currency") or "").upper(),
-            fee_minor=int(obj.get("fee") or 0),
+            fee_minor=minor_units(obj, "fee"),
             # A demo account may settle in another currency, like Stripe's.
             settle_currency=(obj.get("settle_currency") or "").upper(),
-            settle_amount_minor=int(obj.get("settle_amount") or 0),
+            settle_amount_minor=minor_units(obj, "settle_amount"),
             status=status,
             money=money,
             extra=extra,

@@ -2,7 +2,7 @@
 
 from odoo.tools import LazyTranslate
 
-from .base import NormalizedEvent
+from .base import NormalizedEvent, minor_units
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
 
@@ -46,13 +46,13 @@ def _payment_fields(obj, event_type):
         return {
             "payment_ref": _ref(obj.get("payment_intent")),
             "session_ref": obj.get("id", ""),
-            "amount_minor": int(obj.get("amount_total") or 0),
+            "amount_minor": minor_units(obj, "amount_total"),
             "status": status,
         }, meta
     charge = obj.get("latest_charge")
     fields = {
         "payment_ref": obj.get("id", ""),
-        "amount_minor": int(obj.get("amount_received") or obj.get("amount") or 0),
+        "amount_minor": minor_units(obj, "amount_received", "amount"),
         "status": obj.get("status") or "",
     }
     if isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict):
@@ -69,12 +69,12 @@ def _payment_fields(obj, event_type):
 def settlement_values(txn, fields):
     """Fee, and the gross in the balance's currency when it is not the
     charge's, from a Stripe balance transaction."""
-    values = {"fee_minor": int(txn.get("fee") or 0)}
+    values = {"fee_minor": minor_units(txn, "fee")}
     currency = str(txn.get("currency") or "").upper()
     charged = str(fields.get("currency") or "").upper()
     if currency and charged and currency != charged:
         values["settle_currency"] = currency
-        values["settle_amount_minor"] = abs(int(txn.get("amount") or 0))
+        values["settle_amount_minor"] = abs(minor_units(txn, "amount"))
     return values
 
 
@@ -92,7 +92,7 @@ def _refund_fields(obj):
     fields = {
         "object_ref": obj.get("id", ""),
         "payment_ref": _ref(obj.get("payment_intent")),
-        "amount_minor": int(obj.get("amount") or 0),
+        "amount_minor": minor_units(obj, "amount"),
         "status": obj.get("status", ""),
         "charge": _ref(obj.get("charge")),
         "balance_transaction": _ref(obj.get("balance_transaction")),
@@ -175,7 +175,7 @@ def normalize_event(event, kind, reason=None):
     values = {
         "object_ref": obj.get("id", ""),
         "currency": (obj.get("currency") or "").upper(),
-        "amount_minor": int(obj.get("amount") or 0),
+        "amount_minor": minor_units(obj, "amount"),
     }
     extra = {}
     meta = dict(obj.get("metadata") or {})

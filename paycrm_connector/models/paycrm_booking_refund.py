@@ -1,8 +1,9 @@
 """Refunds: money back to the customer out of the gateway's clearing account,
 and refunds the gateway could not make after all."""
 
-from odoo import _, models
+from odoo import _, api, models
 
+from ..gateways import money
 from .booking_plan import Booking, Entry
 
 
@@ -33,6 +34,23 @@ class PaycrmBooking(models.AbstractModel):
             )
             return booking
         amount = self._paycrm_amount(norm, currency, adapter)
+        left = self._paycrm_refund_left(payment, exclude=event.ids)
+        if currency.compare_amounts(amount, left) > 0:
+            # The gateway never refunds more than it took: a refund that
+            # would is someone else's, or a fault; staff decide.
+            return self._paycrm_unmatched(
+                event,
+                _(
+                    "Refund %(ref)s of %(amount)s %(cur)s is more than payment "
+                    "%(payment)s still holds (%(left)s %(cur)s): not booked. "
+                    "Check it at the gateway.",
+                    ref=norm.object_ref,
+                    amount=amount,
+                    cur=currency.name,
+                    payment=payment.payment_ref,
+                    left=left,
+                ),
+            )
         settled = norm
         if payment._paycrm_settles_apart():
             settled = adapter.settle_event(norm)
@@ -100,6 +118,74 @@ class PaycrmBooking(models.AbstractModel):
             booking.fee = -fee
             booking.settle_fee = -fee
         return booking
+
+    @api.model
+    def _paycrm_refund_left(self, payment, exclude=()):
+        """What the booked ``payment`` event still holds, in its currency,
+        after its refunds: what the refund wizard offers at most, and what a
+        refund from the gateway may take before it is held for review."""
+        return payment.currency_id.round(
+            payment.amount - self._paycrm_refunded(payment, exclude)
+        )
+
+    @api.model
+    def _paycrm_refunded(self, payment, exclude=()):
+        """Refunds of ``payment`` stored so far: those booked (less the ones
+        the gateway reversed) by their amount, those still waiting for the
+        processor read from what the gateway sent (but ``exclude``, the
+        events being booked now)."""
+        events = self.env["paycrm.event"]
+        gateway = payment.gateway_id
+        refs = [ref for ref in (payment.payment_ref, payment.charge_ref) if ref]
+        booked = events.search(
+            [
+                ("gateway_id", "=", gateway.id),
+                ("booking_key", "=like", "refund:%"),
+                "|",
+                ("payment_ref", "in", refs),
+                ("charge_ref", "in", refs),
+            ]
+        )
+        reversed_keys = set(
+            events.search(
+                [
+                    ("gateway_id", "=", gateway.id),
+                    (
+                        "booking_key",
+                        "in",
+                        [f"refund-back:{ref}" for ref in booked.mapped("object_ref")],
+                    ),
+                ]
+            ).mapped("booking_key")
+        )
+        total = sum(
+            event.amount
+            for event in booked
+            if f"refund-back:{event.object_ref}" not in reversed_keys
+        )
+        waiting = events.search(
+            [
+                ("gateway_id", "=", gateway.id),
+                ("kind", "=", "refund_succeeded"),
+                ("state", "in", ("received", "failed")),
+                ("id", "not in", list(exclude)),
+            ]
+        )
+        if not waiting:
+            return total
+        adapter = gateway._paycrm_adapter()
+        currency = payment.currency_id
+        exponent = adapter.currency_exponent(currency.name, currency.decimal_places)
+        seen = set(booked.mapped("object_ref"))
+        for event in waiting:
+            norm = adapter.parse_event(event._paycrm_json())
+            if norm.object_ref in seen or not (
+                {norm.payment_ref, norm.extra.get("charge")} & set(refs)
+            ):
+                continue
+            seen.add(norm.object_ref)
+            total += float(money.from_minor(norm.amount_minor, exponent))
+        return total
 
     def _paycrm_book_refund_failed(self, event, norm, adapter):
         booked = self.env["paycrm.event"].search(

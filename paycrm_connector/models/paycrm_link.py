@@ -132,22 +132,22 @@ class PaycrmLink(models.Model):
         return sum(links.mapped("amount"))
 
     @api.model
-    def _paycrm_recently_taken(self, move, hours=1):
-        """Whether a payment went through ``move``'s link lately (in flight,
-        or booked in the last ``hours``): the return page may thank for it."""
+    def _paycrm_recent_payment(self, move, hours=1):
+        """The latest session of ``move`` a payment went through lately (in
+        flight, or booked in the last ``hours``), if any: the return page
+        thanks only for it."""
         since = fields.Datetime.subtract(fields.Datetime.now(), hours=hours)
-        return bool(
-            self.search_count(
-                [
-                    ("move_id", "=", move.id),
-                    "|",
-                    ("state", "=", "submitted"),
-                    "&",
-                    ("state", "=", "paid"),
-                    ("write_date", ">=", since),
-                ],
-                limit=1,
-            )
+        return self.search(
+            [
+                ("move_id", "=", move.id),
+                "|",
+                ("state", "=", "submitted"),
+                "&",
+                ("state", "=", "paid"),
+                ("write_date", ">=", since),
+            ],
+            order="id desc",
+            limit=1,
         )
 
     @api.model

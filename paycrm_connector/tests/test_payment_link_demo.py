@@ -55,6 +55,31 @@ class TestDemoCheckout(PaycrmLinkCase):
         self.assertEqual(done.status_code, 200)
         self.assertIn(f"Invoice {invoice.name} is paid", done.text)
 
+    def test_deposit_thanks_with_what_is_still_due(self):
+        invoice = self._invoice(250.0)
+        url = self.env["paycrm.link.url"]._paycrm_pay_url(invoice, amount=100.0)
+        response = self.url_open(url, allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        path = self._location_path(response)
+        page = self.url_open(path)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        submit = self.url_open(
+            f"{path}/submit",
+            data={"csrf_token": csrf, "outcome": "pay"},
+            allow_redirects=False,
+        )
+        self.assertEqual(submit.status_code, 303)
+        self.env["paycrm.event"]._paycrm_process_batch()
+        self.assertEqual(invoice.payment_state, "partial")
+        # Booked: no "being confirmed" (and no refresh) for the hour after.
+        done = self.url_open(submit.headers["Location"])
+        self.assertEqual(done.status_code, 200)
+        self.assertNotIn("being confirmed", done.text)
+        self.assertNotIn('http-equiv="refresh"', done.text)
+        self.assertIn(f"for invoice {invoice.name} was received", done.text)
+        self.assertRegex(done.text, r"payment of .{0,12}100\.00.{0,6} for invoice")
+        self.assertRegex(done.text, r"150\.00.{0,6} is still due")
+
     def test_declined_card_offers_retry(self):
         invoice = self._invoice(80.0)
         path, _page, csrf = self._open_demo_page(invoice)

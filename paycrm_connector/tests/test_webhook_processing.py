@@ -101,10 +101,17 @@ class TestDemoBooking(WebhookHttpCase):
             "data a string": lambda e: e.update(data="str"),
             "amount text": lambda e: e["data"]["object"].update(amount="abc"),
             "metadata a string": lambda e: e["data"]["object"].update(metadata="x"),
+            # Never rounded into an amount booked: 1250.5 minor units is no
+            # amount a gateway sends.
+            "amount with a fraction": lambda e: e["data"]["object"].update(
+                amount=1250.5
+            ),
+            "amount a boolean": lambda e: e["data"]["object"].update(amount=True),
+            "fee a float": lambda e: e["data"]["object"].update(fee=0.5),
         }
-        for name, spoil in shapes.items():
+        for number, (name, spoil) in enumerate(shapes.items()):
             with self.subTest(name):
-                event = self._demo_payment(invoice, 10000, ref=f"bad_{len(name)}")
+                event = self._demo_payment(invoice, 10000, ref=f"bad_{number}")
                 spoil(event)
                 self.assertEqual(self._post_demo(event).status_code, 200)
                 with mute_logger("odoo.addons.paycrm_connector.models.paycrm_booking"):
@@ -112,6 +119,8 @@ class TestDemoBooking(WebhookHttpCase):
                 stored = self._event(event["id"])
                 self.assertEqual((stored.state, stored.attempts), ("failed", 1))
                 self.assertIn("data", stored.last_error)
+                if number >= 3:
+                    self.assertIn("whole number of minor units", stored.last_error)
                 self.assertFalse(stored.move_id)
         self.assertEqual(invoice.payment_state, "not_paid")
 
@@ -155,6 +164,38 @@ class TestDemoBooking(WebhookHttpCase):
         self.assertIn(
             "Refund without credit note", invoice.activity_ids.mapped("summary")
         )
+
+    def test_refund_above_what_the_payment_holds_is_held(self):
+        invoice = self._invoice(100.0)
+        pay = self._pay(invoice, 10000)
+        first = self._demo_obj_event(
+            "refund.succeeded", "demo_re_full", pay.payment_ref, 10000, invoice
+        )
+        self._post_demo(first)
+        self._process()
+        self.assertEqual(self._event(first["id"]).state, "done")
+        entries = self.env["account.move"].search_count(
+            [("journal_id", "=", self.demo_gateway.journal_id.id)]
+        )
+        # A second refund of the same payment, under its own id: the payment
+        # holds nothing any more.
+        second = self._demo_obj_event(
+            "refund.succeeded", "demo_re_again", pay.payment_ref, 10000, invoice
+        )
+        self.assertEqual(self._post_demo(second).status_code, 200)
+        self._process()
+        held = self._event(second["id"])
+        self.assertEqual(held.state, "unmatched")
+        self.assertIn("more than payment", held.last_error)
+        self.assertIn("(0.0 USD)", held.last_error)
+        self.assertFalse(held.move_id)
+        self.assertEqual(
+            self.env["account.move"].search_count(
+                [("journal_id", "=", self.demo_gateway.journal_id.id)]
+            ),
+            entries,
+        )
+        self.assertAlmostEqual(invoice.paycrm_amount_received, 0.0)
 
     def test_refund_before_payment_converges(self):
         invoice = self._invoice(100.0)

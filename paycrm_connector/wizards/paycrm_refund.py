@@ -81,14 +81,15 @@ class PaycrmRefund(models.TransientModel):
         payment = self._paycrm_payments(invoice)[:1]
         if not payment:
             return {}
-        return {"payment_event_id": payment.id, "amount": self._paycrm_left(payment)}
+        left = self.env["paycrm.booking"]._paycrm_refund_left(payment)
+        return {"payment_event_id": payment.id, "amount": left}
 
     @api.depends("payment_event_id", "invoice_id")
     def _compute_refundable(self):
         for wizard in self:
             payment = wizard.payment_event_id
             wizard.refundable = (
-                self._paycrm_left(payment)
+                self.env["paycrm.booking"]._paycrm_refund_left(payment)
                 if payment in self._paycrm_payments(wizard.invoice_id)
                 else 0.0
             )
@@ -108,70 +109,6 @@ class PaycrmRefund(models.TransientModel):
         ).move_id
         return events.filtered(lambda event: event.move_id in reconciled)
 
-    @api.model
-    def _paycrm_left(self, payment):
-        """What ``payment`` still holds, in its currency, after its refunds."""
-        return payment.currency_id.round(
-            payment.amount - self._paycrm_refunded(payment)
-        )
-
-    @api.model
-    def _paycrm_refunded(self, payment):
-        """Refunds of ``payment`` stored so far: those booked (less the ones
-        the gateway reversed) by their amount, those still waiting for the
-        processor read from what the gateway sent."""
-        events = self.env["paycrm.event"]
-        gateway = payment.gateway_id
-        refs = [ref for ref in (payment.payment_ref, payment.charge_ref) if ref]
-        booked = events.search(
-            [
-                ("gateway_id", "=", gateway.id),
-                ("booking_key", "=like", "refund:%"),
-                "|",
-                ("payment_ref", "in", refs),
-                ("charge_ref", "in", refs),
-            ]
-        )
-        reversed_keys = set(
-            events.search(
-                [
-                    ("gateway_id", "=", gateway.id),
-                    (
-                        "booking_key",
-                        "in",
-                        [f"refund-back:{ref}" for ref in booked.mapped("object_ref")],
-                    ),
-                ]
-            ).mapped("booking_key")
-        )
-        total = sum(
-            event.amount
-            for event in booked
-            if f"refund-back:{event.object_ref}" not in reversed_keys
-        )
-        waiting = events.search(
-            [
-                ("gateway_id", "=", gateway.id),
-                ("kind", "=", "refund_succeeded"),
-                ("state", "in", ("received", "failed")),
-            ]
-        )
-        if not waiting:
-            return total
-        adapter = gateway._paycrm_adapter()
-        currency = payment.currency_id
-        exponent = adapter.currency_exponent(currency.name, currency.decimal_places)
-        seen = set(booked.mapped("object_ref"))
-        for event in waiting:
-            norm = adapter.parse_event(event._paycrm_json())
-            if norm.object_ref in seen or not (
-                {norm.payment_ref, norm.extra.get("charge")} & set(refs)
-            ):
-                continue
-            seen.add(norm.object_ref)
-            total += float(money.from_minor(norm.amount_minor, exponent))
-        return total
-
     def _paycrm_check(self):
         """The checks the view's domain cannot enforce: any id may come by RPC."""
         self._paycrm_guard()
@@ -188,7 +125,7 @@ class PaycrmRefund(models.TransientModel):
         currency = self.currency_id
         if currency.compare_amounts(self.amount, 0) <= 0:
             raise UserError(_("Enter a positive amount to refund."))
-        left = self._paycrm_left(payment)
+        left = self.env["paycrm.booking"]._paycrm_refund_left(payment)
         if currency.compare_amounts(self.amount, left) > 0:
             raise UserError(
                 _(
