@@ -103,36 +103,38 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
         page.flatten()
         return (Gone if gone else NotFound)(response=page)
 
-    def _paycrm_confirming_page(self, move):
+    def _paycrm_thanks_page(self, move, sentence, **values):
+        """Thank you for a payment, with the receipt promised when it can be."""
         return self._paycrm_page(
             move,
             request.env._("Thank you"),
-            self._paycrm_receipt_sentence(
-                move,
-                request.env._(
-                    "Your payment for invoice %(invoice)s is being confirmed.",
-                    invoice=move.name,
-                ),
+            self._paycrm_receipt_sentence(move, sentence),
+            **values,
+        )
+
+    def _paycrm_confirming_page(self, move):
+        return self._paycrm_thanks_page(
+            move,
+            request.env._(
+                "Your payment for invoice %(invoice)s is being confirmed.",
+                invoice=move.name,
             ),
             refresh=True,
             icon="fa-hourglass-half text-info",
         )
 
     def _paycrm_received_page(self, move, link):
-        return self._paycrm_page(
+        due = formatLang(
+            request.env, move.amount_residual, currency_obj=move.currency_id
+        )
+        return self._paycrm_thanks_page(
             move,
-            request.env._("Thank you"),
-            self._paycrm_receipt_sentence(
-                move,
-                request.env._(
-                    "Your payment of %(amount)s for invoice %(invoice)s was "
-                    "received; %(due)s is still due.",
-                    amount=link._paycrm_amount_label(),
-                    invoice=move.name,
-                    due=formatLang(
-                        request.env, move.amount_residual, currency_obj=move.currency_id
-                    ),
-                ),
+            request.env._(
+                "Your payment of %(amount)s for invoice %(invoice)s was "
+                "received; %(due)s is still due.",
+                amount=link._paycrm_amount_label(),
+                invoice=move.name,
+                due=due,
             ),
             icon="fa-check-circle text-success",
         )

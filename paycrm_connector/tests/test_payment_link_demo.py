@@ -13,8 +13,12 @@ CONTROLLER_LOGGER = "odoo.addons.paycrm_connector.controllers.portal"
 
 @tagged("post_install", "-at_install")
 class TestDemoCheckout(PaycrmLinkCase):
-    def _open_demo_page(self, invoice):
-        response = self._click(invoice)
+    def _open_demo_page(self, invoice, url=None):
+        """Click ``invoice``'s stable link (or ``url``, a signed deposit link)
+        and open the demo checkout it leads to."""
+        response = (
+            self.url_open(url, allow_redirects=False) if url else self._click(invoice)
+        )
         self.assertEqual(response.status_code, 303)
         path = self._location_path(response)
         self.assertRegex(path, r"^/paycrm/demo/checkout/demo_cs_[0-9a-f]+$")
@@ -58,11 +62,7 @@ class TestDemoCheckout(PaycrmLinkCase):
     def test_deposit_thanks_with_what_is_still_due(self):
         invoice = self._invoice(250.0)
         url = self.env["paycrm.link.url"]._paycrm_pay_url(invoice, amount=100.0)
-        response = self.url_open(url, allow_redirects=False)
-        self.assertEqual(response.status_code, 303)
-        path = self._location_path(response)
-        page = self.url_open(path)
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        path, _page, csrf = self._open_demo_page(invoice, url)
         submit = self.url_open(
             f"{path}/submit",
             data={"csrf_token": csrf, "outcome": "pay"},
