@@ -74,6 +74,18 @@ class PaycrmEvent(models.Model):
         index=True,
         tracking=True,
     )
+    from_sync = fields.Boolean(
+        string="Found by Sync",
+        readonly=True,
+        help="Stored by the catch-up sync, which lists the gateway's events over "
+        "its API, before any webhook delivered it: a webhook that was lost or late.",
+    )
+    done_at = fields.Datetime(
+        string="Booked At",
+        readonly=True,
+        help="When processing finished booking this event (the lag from arrival "
+        "to books is read from it).",
+    )
     attempts = fields.Integer(readonly=True)
     next_try = fields.Datetime(readonly=True)
     last_error = fields.Text(readonly=True)
@@ -394,6 +406,8 @@ class PaycrmEvent(models.Model):
                         state=event.state,
                     )
                 )
+        if vals.get("state") == "done" and "done_at" not in vals:
+            vals = {**vals, "done_at": fields.Datetime.now()}
         res = super().write(vals)
         if vals.get("state") == "done":
             self.env["paycrm.alert"]._paycrm_alert_touch("events", self.ids)
