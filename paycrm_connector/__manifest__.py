@@ -47,6 +47,8 @@
         "wizards/paycrm_link_wizard_views.xml",
         "views/paycrm_menus.xml",
         "wizards/paycrm_event_match_views.xml",
+        "wizards/paycrm_event_replay_views.xml",
+        "views/paycrm_gateway_sync_views.xml",
         "wizards/paycrm_refund_views.xml",
         "wizards/paycrm_tieout_views.xml",
     ],

@@ -217,6 +217,18 @@ EVENT_RETRY_MAX_SECONDS = 6 * 3600
 # undelivered webhook for 3 days), then end failed.
 VERIFY_RETRY_MAX_SECONDS = 15 * 60
 VERIFY_WINDOW_HOURS = 72
+
+# Catch-up sync (paycrm.gateway sync_*): how far back a gateway lists its
+# events when its adapter does not say (Stripe keeps 30 days), how much each
+# sync re-reads before where the last one ended, the longest wait after a
+# busy gateway, how old an event found only by the sync must be to count as
+# missed by the webhook (younger ones may be on their way), and how many
+# pages "Sync now" reads in the request before the cron takes over.
+SYNC_HISTORY_DAYS = 30
+SYNC_OVERLAP_MINUTES = 60
+SYNC_BACKOFF_CAP_SECONDS = 3600
+SYNC_MISSED_GRACE_MINUTES = 10
+SYNC_PAGES_PER_REQUEST = 20
 # Events claimed, booked and committed together by the processor (system
 # parameter, tunable): larger batches mean fewer commits, longer locks.
 EVENT_BATCH_SIZE_PARAM = "paycrm_connector.event_batch_size"

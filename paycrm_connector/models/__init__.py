@@ -34,3 +34,5 @@ from . import paycrm_link_sender
 from . import paycrm_event_verify
 from . import paycrm_event_receipt
 from . import paycrm_gateway_health
+from . import paycrm_gateway_sync
+from . import paycrm_gateway_webhook

@@ -276,56 +276,93 @@ class PaycrmEvent(models.Model):
 
     @api.model
     def _paycrm_store(self, gateway, payload, event):
-        """Insert a verified event; return ``(record, created)``.
+        """Insert a verified event; return ``(record, created)``."""
+        return self._paycrm_store_many(gateway, [(payload, event)])[0]
+
+    @api.model
+    def _paycrm_store_many(self, gateway, items, from_sync=False):
+        """Insert verified events ``items`` (``(payload, decoded event)``
+        pairs); return one ``(record, created)`` per item, in order.
 
         One ``INSERT ... ON CONFLICT DO NOTHING`` on the unique (gateway, event
         id) pair: a redelivery is a no-op without a savepoint or an error in
-        the request's transaction. The plain INSERT also spares the intake the
-        ORM and chatter work a webhook never needs (the row has no followers
-        and no computed columns).
+        the request's transaction, and a page of events found by the sync
+        costs one statement. The plain INSERT also spares the intake the ORM
+        and chatter work a webhook never needs (the row has no followers and
+        no computed columns). ``from_sync``: listed over the gateway's API
+        (authentic, fetched with its secret key), not delivered by webhook.
         """
-        vals = self._paycrm_intake_vals(gateway, payload, event)
-        # sudo: the webhook request is public; the gateway signature has just
-        # authenticated the body.
+        rows = [self._paycrm_intake_vals(gateway, p, e) for p, e in items]
+        if not rows:
+            return []
+        for vals in rows:
+            vals["from_sync"] = from_sync
+        # sudo: the webhook request is public; the gateway signature (or its
+        # API, for the sync) has just authenticated the body.
         model = self.sudo()
-        columns = list(vals)
+        columns = list(dict.fromkeys(column for vals in rows for column in vals))
+        now = SQL("(now() at time zone 'UTC')")
+        values = SQL(", ").join(
+            SQL(
+                "(%s, %s, %s, %s, %s)",
+                # As the ORM would store them (False is NULL, dates as text).
+                SQL(", ").join(
+                    self._fields[column].convert_to_column_insert(
+                        vals.get(column, False), model
+                    )
+                    for column in columns
+                ),
+                self.env.uid,
+                self.env.uid,
+                now,
+                now,
+            )
+            for vals in rows
+        )
         self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO paycrm_event (%s, create_uid, write_uid,
                                           create_date, write_date)
-                VALUES (%s, %s, %s, %s, %s)
+                VALUES %s
                 ON CONFLICT (gateway_id, external_id) DO NOTHING
-                RETURNING id
+                RETURNING id, external_id
                 """,
                 SQL(", ").join(SQL.identifier(column) for column in columns),
-                # As the ORM would store them (False is NULL, dates as text).
-                SQL(", ").join(
-                    self._fields[column].convert_to_column_insert(vals[column], model)
-                    for column in columns
-                ),
-                self.env.uid,
-                self.env.uid,
-                SQL("(now() at time zone 'UTC')"),
-                SQL("(now() at time zone 'UTC')"),
+                values,
             )
         )
-        row = self.env.cr.fetchone()
-        if not row:
-            record = model.search(
-                [
-                    ("gateway_id", "=", gateway.id),
-                    ("external_id", "=", vals["external_id"]),
-                ],
-                limit=1,
-            )
-            return record, False
-        record = model.browse(row[0])
+        new_ids = {external_id: id_ for id_, external_id in self.env.cr.fetchall()}
+        external_ids = [vals["external_id"] for vals in rows]
+        stored = {}
+        if len(new_ids) < len(set(external_ids)):
+            stored = {
+                event.external_id: event
+                for event in model.search(
+                    [
+                        ("gateway_id", "=", gateway.id),
+                        ("external_id", "in", list(set(external_ids) - set(new_ids))),
+                    ]
+                )
+            }
+        result, seen = [], set()
+        for external_id in external_ids:
+            # The same id twice in one batch: stored once, by its first copy.
+            created = external_id in new_ids and external_id not in seen
+            seen.add(external_id)
+            if external_id in new_ids:
+                result.append((model.browse(new_ids[external_id]), created))
+            else:
+                result.append((stored.get(external_id, model), False))
         settings = gateway._paycrm_webhook_settings(gateway.id)
-        if vals["state"] == "received" and settings.state != "disabled":
+        received = any(
+            vals["state"] == "received" and vals["external_id"] in new_ids
+            for vals in rows
+        )
+        if received and settings.state != "disabled":
             # One trigger per processor run, not per event (paycrm.queue.mixin).
             self._paycrm_queue_trigger()
-        return record, True
+        return result
 
     @api.model
     def _paycrm_intake_vals(self, gateway, payload, event):
@@ -373,6 +410,31 @@ class PaycrmEvent(models.Model):
             if event.gateway_id.state != "disabled":
                 event._paycrm_process_one()
         return True
+
+    def action_paycrm_reprocess_selected(self):
+        """Reprocess from the list: say what became of the selection."""
+        replayable = self.filtered(
+            lambda e: e.state in ("failed", "unmatched", "ignored")
+        )
+        self.action_paycrm_reprocess()
+        booked = replayable.filtered(lambda e: e.state == "done")
+        message = _(
+            "%(count)s event(s) processed again, %(booked)s of them booked now; "
+            "%(left)s left as they were (booked or waiting for processing).",
+            count=len(replayable),
+            booked=len(booked),
+            left=len(self) - len(replayable),
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Reprocess"),
+                "message": message,
+                "type": "success" if len(booked) == len(replayable) else "warning",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_paycrm_match(self):
         self.ensure_one()

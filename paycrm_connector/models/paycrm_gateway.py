@@ -321,15 +321,27 @@ class PaycrmGateway(models.Model):
             }
         )
         _logger.info("paycrm gateway %s connection check: %s", self.id, state)
+        return self._paycrm_notification(
+            _("Test connection: %(name)s", name=self.name),
+            message,
+            kind,
+            {"type": "ir.actions.act_window_close"},
+        )
+
+    def _paycrm_notification(self, title, message, kind, next_action=None):
+        """A notification answering a gateway button; it stays until read
+        unless all went well, then ``next_action`` (default: reload the form
+        to show what changed)."""
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": _("Test connection: %(name)s", name=self.name),
+                "title": title,
                 "message": message,
                 "type": kind,
                 "sticky": kind != "success",
-                "next": {"type": "ir.actions.act_window_close"},
+                "next": next_action
+                or {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
 

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 from .. import const
 
@@ -76,3 +77,43 @@ class ResConfigSettings(models.TransientModel):
         default=const.EVENT_BATCH_SIZE,
         help="Webhook events the processor books and commits together.",
     )
+
+    # The sync cron's own interval: the setting and the cron never disagree.
+    paycrm_sync_interval_hours = fields.Integer(
+        string="Catch-up Sync Every (h)",
+        compute="_compute_paycrm_sync_interval_hours",
+        inverse="_inverse_paycrm_sync_interval_hours",
+    )
+
+    def _paycrm_sync_cron(self):
+        return self.env.ref(
+            "paycrm_connector.ir_cron_paycrm_sync_events", raise_if_not_found=False
+        )
+
+    @api.depends("company_id")
+    def _compute_paycrm_sync_interval_hours(self):
+        cron = self._paycrm_sync_cron()
+        hours = 1
+        if cron:
+            per_unit = {"minutes": 1 / 60, "hours": 1, "days": 24, "weeks": 168}
+            hours = round(
+                cron.sudo().interval_number * per_unit.get(cron.sudo().interval_type, 1)
+            )
+        for settings in self:
+            settings.paycrm_sync_interval_hours = max(hours, 1)
+
+    def _inverse_paycrm_sync_interval_hours(self):
+        cron = self._paycrm_sync_cron()
+        for settings in self:
+            if settings.paycrm_sync_interval_hours < 1:
+                raise ValidationError(
+                    _("The catch-up sync interval must be at least one hour.")
+                )
+            if cron:
+                # sudo: crons are technical records a billing admin cannot edit.
+                cron.sudo().write(
+                    {
+                        "interval_number": settings.paycrm_sync_interval_hours,
+                        "interval_type": "hours",
+                    }
+                )

@@ -7,3 +7,4 @@ from . import paycrm_refund
 from . import paycrm_tieout
 from . import paycrm_tieout_line
 from . import paycrm_link_wizard
+from . import paycrm_event_replay
