@@ -19,6 +19,7 @@ from .base import (
     unreachable,
 )
 from .money import stripe_exponent
+from .stripe_sync import StripeSyncMixin
 from .stripe_events import (
     _int,
     _ref,
@@ -53,9 +54,10 @@ def not_stripe(status=None):
     )
 
 
-class StripeAdapter(GatewayAdapter):
+class StripeAdapter(StripeSyncMixin, GatewayAdapter):
     code = "stripe"
     event_kinds = STRIPE_EVENT_KINDS
+    not_stripe = staticmethod(not_stripe)
     # Checkout Sessions live between 30 minutes and 24 hours.
     session_hours = (const.STRIPE_SESSION_MIN_HOURS, const.STRIPE_SESSION_MAX_HOURS)
 

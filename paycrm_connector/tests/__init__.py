@@ -55,3 +55,4 @@ from . import test_insights_lib
 from . import test_paypal_lib
 from . import test_paypal_reporting_lib
 from . import test_stripe_standin_lib
+from . import test_gateway_sync_lib
