@@ -341,7 +341,9 @@ def webhook_differences(endpoint, url, needed_types):
     lazy plain-words messages, empty when all is right. Types subscribed
     beyond those needed are harmless; ``*`` subscribes to every type."""
     if endpoint is None:
-        return [_lt("no webhook endpoint is registered at the gateway for %(url)s", url=url)]
+        return [
+            _lt("no webhook endpoint is registered at the gateway for %(url)s", url=url)
+        ]
     problems = []
     if endpoint.url != url:
         problems.append(

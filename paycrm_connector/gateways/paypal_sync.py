@@ -71,7 +71,9 @@ class PaypalSyncMixin:
                     host=host,
                 )
             )
-        return self._check_cursor(split.path + (f"?{split.query}" if split.query else ""))
+        return self._check_cursor(
+            split.path + (f"?{split.query}" if split.query else "")
+        )
 
     @staticmethod
     def _check_cursor(cursor):
@@ -152,7 +154,9 @@ class PaypalSyncMixin:
         if endpoint_id and self._webhook(endpoint_id) is not None:
             return self._update_webhook(endpoint_id, url, types)
         try:
-            created = self._api("POST", WEBHOOKS_PATH, {"url": url, "event_types": types})
+            created = self._api(
+                "POST", WEBHOOKS_PATH, {"url": url, "event_types": types}
+            )
         except self.refused_class as exc:
             if exc.issue != DUPLICATE_URL:
                 raise

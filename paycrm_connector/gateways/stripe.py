@@ -19,13 +19,13 @@ from .base import (
     unreachable,
 )
 from .money import stripe_exponent
-from .stripe_sync import StripeSyncMixin
 from .stripe_events import (
     _int,
     _ref,
     payment_method_values,
     settlement_values,
 )
+from .stripe_sync import StripeSyncMixin
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
 

@@ -59,8 +59,10 @@ class StripeSyncMixin:
         if cursor:
             if not isinstance(cursor, str) or not cursor.startswith("evt_"):
                 raise GatewayError(
-                    _lt("the catch-up position %(cursor)s is not a Stripe event id",
-                        cursor=repr(cursor))
+                    _lt(
+                        "the catch-up position %(cursor)s is not a Stripe event id",
+                        cursor=repr(cursor),
+                    )
                 )
             params["starting_after"] = cursor
         page = self._as_dict(self._call(self.client.v1.events.list, params=params))

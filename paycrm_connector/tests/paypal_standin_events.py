@@ -86,8 +86,7 @@ class EventsMixin:
         return self.error(
             400,
             "INVALID_REQUEST",
-            "Request is not well-formed, syntactically incorrect, or violates "
-            "schema.",
+            "Request is not well-formed, syntactically incorrect, or violates schema.",
             "INVALID_PARAMETER_VALUE",
             description,
         )
@@ -164,7 +163,9 @@ class EventsMixin:
             and types
             and all(isinstance(t, dict) and t.get("name") for t in types)
         ):
-            raise self._validation("event_types", "At least one event type is required.")
+            raise self._validation(
+                "event_types", "At least one event type is required."
+            )
 
     def _check_url_free(self, url, webhook_id=None):
         if any(
@@ -172,7 +173,9 @@ class EventsMixin:
             for hook in self.webhooks.values()
         ):
             # PayPal's answer: its name is the issue, no details.
-            raise self.error(400, "WEBHOOK_URL_ALREADY_EXISTS", "Webhook URL already exists.")
+            raise self.error(
+                400, "WEBHOOK_URL_ALREADY_EXISTS", "Webhook URL already exists."
+            )
 
     def _webhook(self, webhook_id, url, types):
         href = f"https://api-m.sandbox.paypal.com{WEBHOOKS_PATH}/{webhook_id}"

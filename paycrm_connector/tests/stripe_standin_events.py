@@ -107,7 +107,12 @@ class EventsMixin:
             objects = objects[ids.index(params["starting_after"]) + 1 :]
         kept = [obj for obj in objects if keep is None or keep(obj)]
         page = kept[-limit:] if before else kept[:limit]
-        return {"object": "list", "url": url, "data": page, "has_more": len(kept) > limit}
+        return {
+            "object": "list",
+            "url": url,
+            "data": page,
+            "has_more": len(kept) > limit,
+        }
 
     def _list_events(self, params):
         wanted = params.get("types") or []
@@ -124,7 +129,9 @@ class EventsMixin:
         try:
             bounds = {op: int(value) for op, value in (bounds or {}).items()}
         except (TypeError, ValueError) as exc:
-            raise self.error(400, "Invalid integer for created.", param="created") from exc
+            raise self.error(
+                400, "Invalid integer for created.", param="created"
+            ) from exc
         if set(bounds) - set(CREATED_TESTS):
             raise self.error(400, "Invalid created filter.", param="created")
 

@@ -20,9 +20,11 @@ from odoo.addons.paycrm_connector.gateways import (
     webhook_differences,
 )
 
-from .paypal_standin import PaypalStandin, make_event as paypal_event
+from .paypal_standin import PaypalStandin
+from .paypal_standin import make_event as paypal_event
 from .stripe_standin import StripeStandin
-from .test_paypal_lib import adapter_for as paypal_adapter_for, paid_order
+from .test_paypal_lib import adapter_for as paypal_adapter_for
+from .test_paypal_lib import paid_order
 
 URL = "https://erp.example.com/paycrm/webhook/7"
 NOW = int(time.time())
@@ -117,7 +119,8 @@ class TestStripeSyncLib(BaseCase):
     def record(self, count, start=NOW - 3000, event_type="payment_intent.succeeded"):
         return [
             self.standin.record_event(
-                event_type, {"id": f"pi_{start + i}", "object": "payment_intent"},
+                event_type,
+                {"id": f"pi_{start + i}", "object": "payment_intent"},
                 created=start + i,
             )
             for i in range(count)
@@ -137,14 +140,17 @@ class TestStripeSyncLib(BaseCase):
         self.assertEqual(events[0]["object"], "event")
         first = self.standin.calls("GET", "/v1/events")[0].params
         self.assertEqual(first["limit"], "100")
-        self.assertEqual(sorted(first["types"]), list(StripeAdapter.webhook_event_types()))
+        self.assertEqual(
+            sorted(first["types"]), list(StripeAdapter.webhook_event_types())
+        )
         self.assertEqual(first["created"], {"gte": str(NOW - 4000), "lt": str(NOW + 1)})
 
     def test_created_window_is_half_open(self):
         recorded = self.record(10, start=NOW - 100)
         page = self.adapter.list_events(NOW - 98, NOW - 93)
         self.assertEqual(
-            [event["created"] for event in page.events], [NOW - 94 - i for i in range(5)]
+            [event["created"] for event in page.events],
+            [NOW - 94 - i for i in range(5)],
         )
         self.assertEqual(page.cursor, "")
         self.assertEqual(len(recorded), 10)
@@ -209,7 +215,11 @@ class TestStripeSyncLib(BaseCase):
         self.assertEqual(
             kinds,
             {
-                "checkout.session.completed": ("payment_succeeded", session["id"], 10000),
+                "checkout.session.completed": (
+                    "payment_succeeded",
+                    session["id"],
+                    10000,
+                ),
                 "refund.created": ("refund_succeeded", refund_id, 3000),
                 "charge.refunded": ("refund_succeeded", refund_id, 3000),
             },
@@ -231,7 +241,9 @@ class TestStripeSyncLib(BaseCase):
         self.assertEqual(endpoint.url, URL)
         self.assertTrue(endpoint.enabled)
         self.assertTrue(endpoint.secret.startswith("whsec_"))
-        self.assertEqual(self.standin.webhook_secrets[endpoint.endpoint_id], endpoint.secret)
+        self.assertEqual(
+            self.standin.webhook_secrets[endpoint.endpoint_id], endpoint.secret
+        )
         sent = self.standin.last("POST", "/v1/webhook_endpoints").params
         self.assertEqual(sorted(sent["enabled_events"]), list(endpoint.event_types))
         found = self.adapter.find_webhook(URL)
@@ -261,7 +273,9 @@ class TestStripeSyncLib(BaseCase):
         self.assertEqual((updated.url, updated.secret), (URL, ""))
         self.assertEqual(updated.event_types, endpoint.event_types)
         # Disabled in the dashboard: found, and said so.
-        client.v1.webhook_endpoints.update(endpoint.endpoint_id, params={"disabled": True})
+        client.v1.webhook_endpoints.update(
+            endpoint.endpoint_id, params={"disabled": True}
+        )
         found = self.adapter.find_webhook(URL)
         self.assertFalse(found.enabled)
         # Deleted in the dashboard: an id that is gone creates a new endpoint.
@@ -293,7 +307,9 @@ class TestPaypalSyncLib(BaseCase):
 
     def test_three_pages_each_event_once_newest_first(self):
         recorded = self.record(240)
-        recorded += self.record(10, start=NOW - 500, event_type="CHECKOUT.ORDER.APPROVED")
+        recorded += self.record(
+            10, start=NOW - 500, event_type="CHECKOUT.ORDER.APPROVED"
+        )
         events, pages = walk(self.adapter, NOW - 4000, NOW + 1)
         self.assertEqual(pages, 3)
         # PayPal cannot filter by several types: unhandled ones come too.
@@ -358,12 +374,16 @@ class TestPaypalSyncLib(BaseCase):
         patch = self.standin.last("PATCH", "/v1/notifications/webhooks/").json
         self.assertEqual([op["path"] for op in patch], ["/url", "/event_types"])
         moved = self.adapter.register_webhook(URL + "/new", endpoint.endpoint_id)
-        self.assertEqual((moved.endpoint_id, moved.url), (endpoint.endpoint_id, URL + "/new"))
+        self.assertEqual(
+            (moved.endpoint_id, moved.url), (endpoint.endpoint_id, URL + "/new")
+        )
         self.assertEqual(self.adapter.find_webhook(URL, moved.endpoint_id), moved)
         self.assertEqual(self.adapter.find_webhook(URL + "/new"), moved)
         self.assertIsNone(self.adapter.find_webhook(URL))
         self.assertIsNone(self.adapter.find_webhook(URL, "NOSUCHHOOK"))
         self.assertEqual(
-            [str(m) for m in webhook_differences(moved, URL, moved.event_types)][0][:40],
+            [str(m) for m in webhook_differences(moved, URL, moved.event_types)][0][
+                :40
+            ],
             "the gateway sends events to https://erp.",
         )
