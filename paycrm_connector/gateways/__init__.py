@@ -15,6 +15,7 @@ from .base import (
     CheckoutSession,
     CustomerData,
     EventEnvelope,
+    EventPage,
     GatewayAdapter,
     GatewayAuthError,
     GatewayConfig,
@@ -23,7 +24,9 @@ from .base import (
     GatewayUnreachable,
     NormalizedEvent,
     PayloadError,
+    WebhookEndpoint,
     load_event,
+    webhook_differences,
 )
 from .demo import DemoAdapter
 from .stripe import StripeAdapter
@@ -70,6 +73,7 @@ __all__ = [
     "CustomerData",
     "DemoAdapter",
     "EventEnvelope",
+    "EventPage",
     "GatewayAdapter",
     "GatewayAuthError",
     "GatewayConfig",
@@ -77,8 +81,10 @@ __all__ = [
     "GatewayUnreachable",
     "StripeAdapter",
     "PaypalAdapter",
+    "WebhookEndpoint",
     "get_adapter",
     "get_adapter_class",
     "load_event",
     "providers_with",
+    "webhook_differences",
 ]

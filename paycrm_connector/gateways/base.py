@@ -310,6 +310,65 @@ class NormalizedEvent:
     extra: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class EventPage:
+    """One page of the events a gateway lists (``list_events``)."""
+
+    # Decoded event dicts as the gateway lists them: each is what its webhook
+    # body would be.
+    events: list
+    # Opaque: pass it back to ``list_events`` for the next page; "" when this
+    # page was the last.
+    cursor: str = ""
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    """A webhook endpoint registered at the gateway."""
+
+    endpoint_id: str
+    url: str
+    event_types: tuple  # sorted
+    enabled: bool = True
+    # The signing secret, only when the gateway just created it (Stripe shows
+    # it once, in its answer to the creation).
+    secret: str = ""
+
+
+def webhook_differences(endpoint, url, needed_types):
+    """What is wrong with ``endpoint`` (a ``WebhookEndpoint`` or None) for
+    events to reach ``url`` with every type of ``needed_types``: a list of
+    lazy plain-words messages, empty when all is right. Types subscribed
+    beyond those needed are harmless; ``*`` subscribes to every type."""
+    if endpoint is None:
+        return [
+            _lt("no webhook endpoint is registered at the gateway for %(url)s", url=url)
+        ]
+    problems = []
+    if endpoint.url != url:
+        problems.append(
+            _lt(
+                "the gateway sends events to %(registered)s instead of %(url)s",
+                registered=endpoint.url,
+                url=url,
+            )
+        )
+    subscribed = set(endpoint.event_types)
+    missing = [] if "*" in subscribed else sorted(set(needed_types) - subscribed)
+    if missing:
+        problems.append(
+            _lt(
+                "the endpoint is not subscribed to these event types: %(types)s",
+                types=", ".join(missing),
+            )
+        )
+    if not endpoint.enabled:
+        problems.append(
+            _lt("the endpoint is disabled at the gateway: enable it in its dashboard")
+        )
+    return problems
+
+
 class GatewayAdapter:
     """Base class: one instance per gateway record and call site.
 
@@ -333,6 +392,13 @@ class GatewayAdapter:
     session_hours = None
     # ``GatewayConfig.extra`` key -> field of ``paycrm.gateway`` holding it.
     config_fields = {}
+    # ``list_events`` works: missed webhooks can be caught up from the
+    # gateway's own list of events.
+    lists_events = False
+    # ``register_webhook`` and ``find_webhook`` work.
+    registers_webhooks = False
+    # How many days back the gateway lists events (None: it does not).
+    event_history_days = None
 
     def __init__(self, config):
         self.config = config
@@ -470,3 +536,27 @@ class GatewayAdapter:
         """Movements not yet paid out: a list of dicts with ``id``, ``type``,
         ``source``, ``amount``, ``fee``, ``net`` (minor units), ``created``."""
         return []
+
+    # Catch-up and webhook registration (``lists_events``,
+    # ``registers_webhooks``).
+    @classmethod
+    def webhook_event_types(cls):
+        """The event types the addon handles, sorted: those a webhook
+        endpoint subscribes to."""
+        return tuple(sorted(cls.event_kinds))
+
+    def list_events(self, since, until, cursor=""):
+        """One ``EventPage`` of the events created in ``[since, until)``
+        (epoch seconds), newest first; ``cursor``: the previous page's."""
+        raise GatewayError(_lt("this gateway cannot list its past events"))
+
+    def register_webhook(self, url, endpoint_id=""):
+        """Create the endpoint for ``url`` subscribed to exactly
+        ``webhook_event_types()`` (or update ``endpoint_id``, when the gateway
+        has it); return its ``WebhookEndpoint``."""
+        raise GatewayError(_lt("this gateway cannot register webhooks"))
+
+    def find_webhook(self, url, endpoint_id=""):
+        """The ``WebhookEndpoint`` registered with ``endpoint_id``, else the
+        first whose URL is ``url``; None when there is none."""
+        raise GatewayError(_lt("this gateway cannot list its webhooks"))

@@ -34,6 +34,7 @@ from .base import (
     unreachable,
 )
 from .paypal_events import decode_custom_id, encode_custom_id, link, money_minor
+from .paypal_sync import PaypalSyncMixin
 from .signature import SignatureError
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
@@ -139,8 +140,9 @@ class PaypalRefund:
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
-class PaypalAdapter(GatewayAdapter):
+class PaypalAdapter(PaypalSyncMixin, GatewayAdapter):
     code = "paypal"
+    refused_class = PaypalRefused
     # The map ``paypal_events.envelope`` (PayPal's shape of it) reads.
     event_kinds = const.PAYPAL_EVENT_KINDS
     pay_label = _lt("Pay with PayPal")
@@ -160,6 +162,10 @@ class PaypalAdapter(GatewayAdapter):
         self.api_base = (config.api_base or default_base).rstrip("/")
         self.mode = "live" if config.live else "sandbox"
         self.session = session or build_session(config.max_retries)
+
+    @staticmethod
+    def quote_id(resource_id):
+        return _q(resource_id)
 
     # ------------------------------------------------------------------ HTTP
 

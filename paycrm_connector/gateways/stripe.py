@@ -25,6 +25,7 @@ from .stripe_events import (
     payment_method_values,
     settlement_values,
 )
+from .stripe_sync import StripeSyncMixin
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
 
@@ -53,9 +54,10 @@ def not_stripe(status=None):
     )
 
 
-class StripeAdapter(GatewayAdapter):
+class StripeAdapter(StripeSyncMixin, GatewayAdapter):
     code = "stripe"
     event_kinds = STRIPE_EVENT_KINDS
+    not_stripe = staticmethod(not_stripe)
     # Checkout Sessions live between 30 minutes and 24 hours.
     session_hours = (const.STRIPE_SESSION_MIN_HOURS, const.STRIPE_SESSION_MAX_HOURS)
 

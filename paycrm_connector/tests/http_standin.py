@@ -10,6 +10,7 @@ import contextlib
 import functools
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -65,6 +66,10 @@ class HttpStandin:
     def __init__(self):
         self.requests = []
         self.delay = 0.0  # seconds before each answer, outside the lock
+        # Seconds more before each answer to a GET of a list of ``page_paths``
+        # (a bench's slow pages of events).
+        self.page_delay = 0.0
+        self.page_paths = set()
         self._faults = []
         self._lock = threading.RLock()
         self._server = None
@@ -97,6 +102,16 @@ class HttpStandin:
 
     def __exit__(self, *exc):
         self.stop()
+
+    def pause(self, req):
+        """Wait as long as ``delay`` (and ``page_delay`` for a page of a
+        list) say, before answering ``req``: outside the lock, so concurrent
+        clients overlap."""
+        wait = self.delay
+        if req.method == "GET" and req.path in self.page_paths:
+            wait += self.page_delay
+        if wait:
+            time.sleep(wait)
 
     def calls(self, method=None, path_prefix=""):
         """The recorded requests matching method and path prefix, oldest first."""

@@ -16,13 +16,13 @@ import hmac
 import itertools
 import json
 import re
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import parse_qsl
 
 from .http_standin import CIDict, HttpStandin, JsonHandler
+from .paypal_standin_events import EventsMixin
 from .paypal_standin_reporting import ReportingMixin
 
 ZERO_DECIMAL = {"HUF", "JPY", "TWD"}
@@ -90,11 +90,18 @@ class Request:
     query: str = ""
 
 
-class PaypalStandin(ReportingMixin, HttpStandin):
-    """Threaded fake PayPal API on 127.0.0.1; state lives in memory per instance."""
+class PaypalStandin(EventsMixin, ReportingMixin, HttpStandin):
+    """Threaded fake PayPal API on 127.0.0.1; state lives in memory per instance.
+
+    Its flows record the events PayPal would send (``record_events``): a
+    capture ``PAYMENT.CAPTURE.COMPLETED`` (or ``PENDING``), a refund
+    ``PAYMENT.CAPTURE.REFUNDED``; ``GET /v1/notifications/webhooks-events``
+    lists them. Nothing is delivered: tests post what they want.
+    """
 
     money = staticmethod(money)
     error = PaypalError
+    not_found = staticmethod(_not_found)
 
     def __init__(self, client_id="client_test", secret="secret_test"):
         super().__init__()
@@ -117,6 +124,7 @@ class PaypalStandin(ReportingMixin, HttpStandin):
             ("GET", "/v2/payments/refunds/([^/]+)", self._get_refund),
             ("POST", "/v1/notifications/verify-webhook-signature", self._verify),
             *self._init_reporting(),
+            *self._init_events(WEBHOOK_ID),
         ]
 
     # -- helpers for tests -------------------------------------------------------
@@ -146,8 +154,7 @@ class PaypalStandin(ReportingMixin, HttpStandin):
 
     def handle(self, req):
         self.requests.append(req)
-        if self.delay:
-            time.sleep(self.delay)
+        self.pause(req)
         with self._lock:
             try:
                 self._check_fault(req.path)
@@ -330,6 +337,9 @@ class PaypalStandin(ReportingMixin, HttpStandin):
         visible = {k: v for k, v in capture.items() if k != "supplementary_data"}
         unit["payments"] = {"captures": [visible]}
         order["status"] = "COMPLETED"
+        self._record(
+            self.capture_event(capture_id, f"PAYMENT.CAPTURE.{capture['status']}")
+        )
         return 201, {k: v for k, v in order.items() if k != "request"}
 
     def _get_capture(self, req, capture_id):
@@ -391,6 +401,7 @@ class PaypalStandin(ReportingMixin, HttpStandin):
         }
         self.refunds[refund_id] = refund
         capture["status"] = "REFUNDED" if value == left else "PARTIALLY_REFUNDED"
+        self._record(self.refund_event(refund_id))
         return 201, {k: v for k, v in refund.items() if k != "capture_id"}
 
     def _get_refund(self, req, refund_id):

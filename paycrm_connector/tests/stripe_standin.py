@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from .http_standin import CIDict, HttpStandin, JsonHandler
+from .stripe_standin_events import EventsMixin
 
 FIXTURES_ENV = "PAYCRM_STRIPE_FIXTURES"
 FIXTURES_RELPATH = Path("shared", "stripe", "fixtures3.json")
@@ -34,6 +35,8 @@ RESOURCES = {
     "balance_transaction": ("txn", "balance_transactions"),
     "payout": ("po", "payouts"),
     "dispute": ("dp", "disputes"),
+    "event": ("evt", "events"),
+    "webhook_endpoint": ("we", "webhook_endpoints"),
 }
 KIND_BY_PATH = {path: kind for kind, (_prefix, path) in RESOURCES.items()}
 # Form bodies carry only strings; Stripe types them from its schema. We only need
@@ -132,8 +135,18 @@ class StripeError(Exception):
         self.body = {"error": {"type": type_, "message": message, **extra}}
 
 
-class StripeStandin(HttpStandin):
-    """Threaded fake Stripe API on 127.0.0.1; state lives in memory per instance."""
+class StripeStandin(EventsMixin, HttpStandin):
+    """Threaded fake Stripe API on 127.0.0.1; state lives in memory per instance.
+
+    Its flows record the events Stripe would send (``record_events``):
+    ``complete_session`` a ``checkout.session.completed``, a refund
+    ``refund.created`` and ``charge.refunded``, an expiry
+    ``checkout.session.expired``; ``GET /v1/events`` lists them. Nothing is
+    delivered: tests post what they want to our endpoint.
+    """
+
+    error = StripeError
+    fixture = staticmethod(fixture)
 
     def __init__(self):
         super().__init__()
@@ -157,6 +170,7 @@ class StripeStandin(HttpStandin):
             ("POST", "/v1/checkout/sessions/([^/]+)/expire", self._expire_session),
             ("POST", "/v1/refunds", self._create_refund),
             ("GET", "/v1/balance_transactions", self._list_balance_transactions),
+            *self._init_events(),
             ("GET", f"/v1/({'|'.join(KIND_BY_PATH)})/([^/]+)", self._retrieve),
         ]
 
@@ -180,8 +194,18 @@ class StripeStandin(HttpStandin):
         """The live stored object (mutate it to change what the API answers)."""
         return self.objects[kind].get(obj_id)
 
-    def complete_session(self, session_id, amount=None):
-        """Pay a session as Stripe does: a payment intent, its charge and fee."""
+    @staticmethod
+    def now():
+        return _now()
+
+    @staticmethod
+    def make_event(*args, **kwargs):
+        return make_event(*args, **kwargs)
+
+    def complete_session(self, session_id, amount=None, created=None):
+        """Pay a session as Stripe does: a payment intent, its charge and fee,
+        and the ``checkout.session.completed`` event (at ``created``, epoch
+        seconds: now by default) recorded, not delivered."""
         with self._lock:
             session = self.get("checkout.session", session_id)
             if session is None:
@@ -226,11 +250,13 @@ class StripeStandin(HttpStandin):
             session.update(
                 status="complete", payment_status="paid", payment_intent=pi_id
             )
+            event = self._record("checkout.session.completed", session, created)
             return {
                 "session": session,
                 "payment_intent": intent,
                 "charge": charge,
                 "balance_transaction": txn,
+                "event": event,
             }
 
     # -- request handling --------------------------------------------------------
@@ -238,8 +264,7 @@ class StripeStandin(HttpStandin):
     def handle(self, req):
         """Answer one request: returns ``(status, body, extra headers)``."""
         self.requests.append(req)
-        if self.delay:
-            time.sleep(self.delay)  # outside the lock: concurrent clients overlap
+        self.pause(req)  # outside the lock: concurrent clients overlap
         with self._lock:
             try:
                 self._check_fault(req.path)
@@ -361,6 +386,7 @@ class StripeStandin(HttpStandin):
                 "can be expired.",
             )
         session["status"] = "expired"
+        self._record("checkout.session.expired", session)
         return session
 
     def _create_refund(self, params):
@@ -397,7 +423,20 @@ class StripeStandin(HttpStandin):
             status="succeeded",
             balance_transaction=txn["id"],
         )
-        return self.put("refund", overlay(refund, params))
+        refund = self.put("refund", overlay(refund, params))
+        self._record("refund.created", refund)
+        # The charge lists its refunds, newest first.
+        listed = [
+            r for r in self.objects["refund"].values() if r.get("charge") == charge_id
+        ]
+        refunds = {
+            "object": "list",
+            "data": listed[::-1],
+            "has_more": False,
+            "url": f"/v1/charges/{charge_id}/refunds",
+        }
+        self._record("charge.refunded", {**charge, "refunds": refunds})
+        return refund
 
     def _balance_transaction(self, common, source, type_, with_fee=False):
         amount, currency = common["amount"], common["currency"]
