@@ -5,6 +5,7 @@ A mixin on ``StripeAdapter``: it uses the adapter's ``client`` and ``_call``
 (SDK errors in plain words), and returns the plain values of ``base``.
 """
 
+import json
 import uuid
 
 import stripe as stripe_sdk
@@ -46,6 +47,20 @@ class StripeSyncMixin:
             raise self.not_stripe(200)
         return result.to_dict()
 
+    def _raw_json(self, result):
+        """The answer's JSON as Stripe sent it: events are stored as their
+        webhook would have brought them (the SDK turns decimal strings into
+        ``Decimal``, which JSON cannot hold)."""
+        self._as_dict(result)
+        response = result.last_response
+        try:
+            page = json.loads(response.body)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise self.not_stripe(200) from exc
+        if not isinstance(page, dict):
+            raise self.not_stripe(200)
+        return page
+
     # ---------------------------------------------------------------- events
 
     def list_events(self, since, until, cursor=""):
@@ -65,7 +80,7 @@ class StripeSyncMixin:
                     )
                 )
             params["starting_after"] = cursor
-        page = self._as_dict(self._call(self.client.v1.events.list, params=params))
+        page = self._raw_json(self._call(self.client.v1.events.list, params=params))
         events = page.get("data")
         if not isinstance(events, list) or not all(
             isinstance(event, dict) and event.get("id") for event in events

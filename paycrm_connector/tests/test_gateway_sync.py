@@ -17,7 +17,7 @@ from .webhook_common import WebhookHttpCase
 class TestGatewaySync(WebhookHttpCase):
     def setUp(self):
         super().setUp()
-        self.standin.clear_events()
+        self.standin.objects["event"].clear()
         self.gateway = self.stripe_gateway
 
     def _first_sync(self, gateway=None, hours=1):
@@ -75,7 +75,7 @@ class TestGatewaySync(WebhookHttpCase):
 
     def test_sync_and_live_webhooks_store_and_book_each_event_once(self):
         self._paid_invoices(4)
-        listed = self.standin.events_listed()
+        listed = self.standin.events_of()
         # Two arrive by webhook before the sync, the others right after it.
         for event in listed[:2]:
             self.assertEqual(self._post_stripe(event).status_code, 200)
@@ -147,8 +147,8 @@ class TestGatewaySync(WebhookHttpCase):
 
     def test_other_mode_other_account_and_unhandled_types_are_skipped(self):
         obj = {"id": "pi_skip", "object": "payment_intent", "metadata": {}}
-        self.standin.record_event("payment_intent.canceled", obj, livemode=True)
-        self.standin.record_event("payment_intent.canceled", obj, account="acct_other")
+        self.standin.record_event("payment_intent.canceled", obj)["livemode"] = True
+        self.standin.record_event("payment_intent.canceled", obj)["account"] = "acct_x"
         self.standin.record_event(
             "customer.created", {"id": "cus_x", "object": "customer"}
         )
@@ -254,7 +254,7 @@ class TestWebhookRegistration(WebhookHttpCase):
         self.assertTrue(gateway.webhook_endpoint_id.startswith("we_"))
         self.assertTrue(gateway.webhook_secret.startswith("whsec_"))
         self.assertEqual(gateway.webhook_check_state, "ok")
-        endpoint = self.standin.webhook_endpoints[gateway.webhook_endpoint_id]
+        endpoint = self.standin.objects["webhook_endpoint"][gateway.webhook_endpoint_id]
         self.assertEqual(endpoint["url"], gateway.webhook_url)
         self.assertEqual(
             sorted(endpoint["enabled_events"]),
@@ -274,11 +274,11 @@ class TestWebhookRegistration(WebhookHttpCase):
         # Registering again updates that endpoint rather than adding one.
         gateway.action_paycrm_register_webhook()
         self.assertEqual(gateway.webhook_check_state, "ok")
-        self.assertEqual(len(self.standin.webhook_endpoints), 1)
+        self.assertEqual(len(self.standin.objects["webhook_endpoint"]), 1)
 
     def test_stripe_check_without_endpoint_and_gateway_down(self):
         gateway = self.stripe_gateway
-        self.standin.webhook_endpoints.clear()
+        self.standin.objects["webhook_endpoint"].clear()
         gateway.action_paycrm_check_webhook()
         self.assertEqual(gateway.webhook_check_state, "missing")
         self.standin.fail_next(503, path_prefix="/v1/webhook_endpoints")
