@@ -138,6 +138,8 @@ class TestStripeSyncLib(BaseCase):
             [event["id"] for event in reversed(recorded)],
         )
         self.assertEqual(events[0]["object"], "event")
+        one = self.adapter.client.v1.events.retrieve(recorded[0]["id"])
+        self.assertEqual(one.to_dict(), recorded[0])
         first = self.standin.calls("GET", "/v1/events")[0].params
         self.assertEqual(first["limit"], "100")
         self.assertEqual(
@@ -319,6 +321,8 @@ class TestPaypalSyncLib(BaseCase):
         )
         first = self.standin.calls("GET", "/v1/notifications/webhooks-events")[0]
         self.assertIn("page_size=100", first.query)
+        path = f"/v1/notifications/webhooks-events/{recorded[0]['id']}"
+        self.assertEqual(self.adapter._api("GET", path), recorded[0])
 
     def test_window_and_rate_limit_then_cursor_resumes(self):
         self.record(10, start=NOW - 100)
