@@ -269,7 +269,8 @@ class PaycrmGateway(models.Model):
                 }
             )
             if commit:
-                self.env.cr.commit()
+                # A cron run: each page is kept, whatever happens to the next.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
             if not page.cursor:
                 return self._paycrm_sync_finished(missed, newest)
             if max_pages and pages >= max_pages:
@@ -381,7 +382,8 @@ class PaycrmGateway(models.Model):
             self.env.ref(SYNC_CRON)._trigger(self._paycrm_sync_retry_at())
         _logger.warning("paycrm sync gateway %s: %s", self.id, exc)
         if commit:
-            self.env.cr.commit()
+            # A cron run: each page is kept, whatever happens to the next.
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         self._paycrm_sync_alerts(missed, 0)
         return {"state": state, "message": message, "found": len(missed)}
 

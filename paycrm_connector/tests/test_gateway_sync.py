@@ -4,12 +4,14 @@ gateway's event list (the Stripe and PayPal stand-ins) and booked once."""
 import time
 from datetime import timedelta
 
-from odoo import fields
+from odoo import fields, sql_db
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..models.paycrm_gateway_sync import SYNC_LOCK_KEY
 from .common import GROUP_USER
+from .paypal_common import PaypalFlowCase
+from .paypal_standin import make_event as make_paypal_event
 from .webhook_common import WebhookHttpCase
 
 
@@ -130,7 +132,9 @@ class TestGatewaySync(WebhookHttpCase):
     def test_second_sync_while_one_runs_does_nothing(self):
         self._paid_invoices(1)
         self.gateway.sudo().sync_run_since = fields.Datetime.now() - timedelta(hours=1)
-        with self.registry.cursor() as other:
+        # Another connection (a second worker): the test cursor would share
+        # this session and its locks.
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other:
             other.execute(
                 "SELECT pg_advisory_lock(%s, %s)", (SYNC_LOCK_KEY, self.gateway.id)
             )
@@ -299,3 +303,45 @@ class TestWebhookRegistration(WebhookHttpCase):
     def test_demo_gateway_has_nothing_to_register(self):
         with self.assertRaisesRegex(UserError, "set the endpoint up by hand"):
             self.demo_gateway.action_paycrm_register_webhook()
+
+
+@tagged("post_install", "-at_install")
+class TestPaypalSync(PaypalFlowCase):
+    def setUp(self):
+        super().setUp()
+        self.paypal_standin.events.clear()
+
+    def test_lost_paypal_webhooks_are_booked_by_the_sync(self):
+        invoices = [self._pp_invoice(40.0 + index) for index in range(3)]
+        for invoice in invoices:
+            self._pp_pay(invoice)
+        # Another app's event type on the same account: not the connector's.
+        self.paypal_standin.record_event(
+            make_paypal_event(
+                "BILLING.SUBSCRIPTION.CREATED", "subscription", {"id": "I-1"}
+            )
+        )
+        self.paypal_gateway.sudo().sync_run_since = fields.Datetime.now() - timedelta(
+            hours=1
+        )
+        outcome = self.paypal_gateway._paycrm_sync_run()
+        self.assertEqual(outcome["state"], "ok")
+        synced = self.events.search(
+            [("gateway_id", "=", self.paypal_gateway.id), ("from_sync", "=", True)]
+        )
+        self.assertEqual(len(synced), 3)
+        self.assertEqual(
+            set(synced.mapped("event_type")), {"PAYMENT.CAPTURE.COMPLETED"}
+        )
+        # Fetched with the app's credentials: nothing left to verify.
+        self.assertTrue(all(synced.mapped("verified")))
+        self._process()
+        self.assertEqual(set(synced.mapped("state")), {"done"})
+        for invoice in invoices:
+            self.assertEqual(invoice.payment_state, "paid")
+        # The webhooks arrive at last: stored already, nothing booked twice.
+        moves = len(self._pp_moves())
+        for event in self.paypal_standin.events_of("PAYMENT.CAPTURE.COMPLETED"):
+            self.assertEqual(self._post_paypal(event).status_code, 200)
+        self._process()
+        self.assertEqual(len(self._pp_moves()), moves)

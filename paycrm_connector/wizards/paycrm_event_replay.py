@@ -139,7 +139,8 @@ class PaycrmEventReplay(models.TransientModel):
         gateway = self.gateway_id.sudo()
         adapter = gateway._paycrm_adapter()
         since = int(self.date_from.timestamp())
-        until = int((self.date_to or fields.Datetime.now()).timestamp())
+        # "To" includes its own second.
+        until = int((self.date_to or fields.Datetime.now()).timestamp()) + 1
         cursor, seen = "", 0
         found = self.env["paycrm.event"]
         limit = const.SYNC_PAGES_PER_REQUEST
