@@ -42,6 +42,7 @@
         "report/paycrm_analysis_views.xml",
         "views/paycrm_alert_views.xml",
         "views/paycrm_event_views.xml",
+        "views/paycrm_gateway_health_views.xml",
         "views/paycrm_link_views.xml",
         "views/paycrm_link_templates.xml",
         "wizards/paycrm_link_wizard_views.xml",

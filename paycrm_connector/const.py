@@ -177,6 +177,9 @@ ALERT_KINDS = [
     ("card_country", "Card country differs from customer"),
     ("dispute_opened", "Dispute opened"),
     ("refund_share", "High refund share"),
+    ("webhook_missed", "Webhooks missed"),
+    ("webhook_silent", "No webhooks received"),
+    ("signature_failures", "Webhook signature failures"),
 ]
 
 ALERT_STATES = [

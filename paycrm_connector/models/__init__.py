@@ -36,3 +36,4 @@ from . import paycrm_event_receipt
 from . import paycrm_gateway_health
 from . import paycrm_gateway_sync
 from . import paycrm_gateway_webhook
+from . import paycrm_alert_gateway

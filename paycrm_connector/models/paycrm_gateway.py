@@ -495,15 +495,52 @@ class PaycrmGateway(models.Model):
         )
 
     def _paycrm_count_bad_signature(self):
-        """Count a rejected webhook in its own statement: no read-modify-write."""
+        """Count a rejected webhook in one statement (no read-modify-write):
+        the total, the last time, and the failures of the current hour-long
+        window (a new window starts with the first failure after an hour).
+        The company's threshold comes back from the same statement; reaching
+        it raises one alert for the window. Never raises itself: the webhook
+        route must still answer 400."""
+        self.ensure_one()
         self.env.cr.execute(
             SQL(
-                "UPDATE paycrm_gateway SET bad_signature_count = "
-                "COALESCE(bad_signature_count, 0) + 1 WHERE id = %s",
-                self.id,
+                """
+                UPDATE paycrm_gateway g
+                   SET bad_signature_count = COALESCE(g.bad_signature_count, 0) + 1,
+                       bad_signature_last_at = %(now)s,
+                       bad_signature_window_start = CASE
+                           WHEN g.bad_signature_window_start IS NULL
+                             OR g.bad_signature_window_start <= %(start)s
+                           THEN %(now)s ELSE g.bad_signature_window_start END,
+                       bad_signature_window_count = CASE
+                           WHEN g.bad_signature_window_start IS NULL
+                             OR g.bad_signature_window_start <= %(start)s
+                           THEN 1 ELSE COALESCE(g.bad_signature_window_count, 0) + 1
+                       END
+                  FROM res_company c
+                 WHERE g.id = %(id)s AND c.id = g.company_id
+             RETURNING g.bad_signature_window_count, g.bad_signature_window_start,
+                       c.paycrm_alert_signature_failures, g.bad_signature_count
+                """,
+                now=SQL("(now() at time zone 'UTC')"),
+                start=SQL("(now() at time zone 'UTC') - interval '1 hour'"),
+                id=self.id,
             )
         )
-        self.invalidate_recordset(["bad_signature_count"])
+        row = self.env.cr.fetchone()
+        self.invalidate_recordset(
+            [
+                "bad_signature_count",
+                "bad_signature_last_at",
+                "bad_signature_window_start",
+                "bad_signature_window_count",
+            ]
+        )
+        if row and row[2] and row[0] == row[2]:
+            # The window is named by the failures counted before it began.
+            self.env["paycrm.alert"]._paycrm_alert_signature_failures(
+                self, row[0], row[1], row[3] - row[0]
+            )
 
     def action_paycrm_view_events(self):
         self.ensure_one()

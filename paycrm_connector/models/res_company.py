@@ -65,3 +65,15 @@ class ResCompany(models.Model):
         help="Alert when a month's refunds exceed this share of its payments "
         "(per currency).",
     )
+    paycrm_alert_webhook_silent_hours = fields.Integer(
+        string="Silent Webhooks (hours)",
+        default=12,
+        help="Alert when a gateway delivered no webhook for this many hours while "
+        "the catch-up sync found events it created in that time.",
+    )
+    paycrm_alert_signature_failures = fields.Integer(
+        string="Signature Failures per Hour",
+        default=10,
+        help="Alert when this many webhook posts to one gateway are rejected for "
+        "a bad signature within an hour (a rotated signing secret).",
+    )

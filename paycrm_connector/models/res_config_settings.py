@@ -71,6 +71,12 @@ class ResConfigSettings(models.TransientModel):
     paycrm_alert_refund_share = fields.Float(
         related="company_id.paycrm_alert_refund_share", readonly=False
     )
+    paycrm_alert_webhook_silent_hours = fields.Integer(
+        related="company_id.paycrm_alert_webhook_silent_hours", readonly=False
+    )
+    paycrm_alert_signature_failures = fields.Integer(
+        related="company_id.paycrm_alert_signature_failures", readonly=False
+    )
     paycrm_event_batch_size = fields.Integer(
         string="Events per Batch",
         config_parameter=const.EVENT_BATCH_SIZE_PARAM,
