@@ -23,9 +23,10 @@ class PaycrmAlert(models.Model):
 
     @api.depends("gateway_id")
     def _compute_display_name(self):
-        super()._compute_display_name()
+        res = super()._compute_display_name()
         for alert in self.filtered(lambda a: a.gateway_id and not a.partner_id):
             alert.display_name = f"{alert.display_name} - {alert.gateway_id.name}"
+        return res
 
     # ------------------------------------------------------------ public API
 

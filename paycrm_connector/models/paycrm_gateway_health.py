@@ -122,7 +122,6 @@ class PaycrmGateway(models.Model):
         HEALTH_STATES, string="Health", compute="_compute_health"
     )
     health_summary = fields.Char(
-        string="Health Summary",
         compute="_compute_health",
         help="What is wrong with the webhook endpoint, most urgent first.",
     )

@@ -58,7 +58,9 @@ class HealthCommon(WebhookCommon):
         if not self.invoice:
             self.invoice = self._invoice(100.0)
         self.seq += 1
-        event = self._demo_payment(self.invoice, 1000, ref=f"demo_pay_health_{self.seq}")
+        event = self._demo_payment(
+            self.invoice, 1000, ref=f"demo_pay_health_{self.seq}"
+        )
         record, created = self.events._paycrm_store(gateway, self._body(event), event)
         self.assertTrue(created)
         created_at = self.now - (age or timedelta(0))
@@ -141,9 +143,7 @@ class TestGatewayHealth(HealthCommon):
         self.assertIn("1 event(s) wait to be matched", demo.health_summary)
         self.assertIn("1 event(s) of the last 30 days", demo.health_summary)
         other = self.other_gateway
-        self.assertEqual(
-            (other.health_state, other.health_summary), ("ok", "Healthy")
-        )
+        self.assertEqual((other.health_state, other.health_summary), ("ok", "Healthy"))
         self.assertFalse(other.health_last_webhook_at)
         self.assertFalse(other.health_lag_p95_display)
         self.assertEqual(other.health_event_count_24h, 0)
@@ -155,7 +155,9 @@ class TestGatewayHealth(HealthCommon):
         self.assertEqual(gateway._paycrm_duration_words(7200), "2.0 h")
         # Done events only: healthy.
         self._store(age=timedelta(hours=1), state="done", lag=2)
-        self.assertEqual((gateway.health_state, gateway.health_summary), ("ok", "Healthy"))
+        self.assertEqual(
+            (gateway.health_state, gateway.health_summary), ("ok", "Healthy")
+        )
         # Signature failures under the threshold: a look is needed.
         self._set_signature_window(gateway, self.now - timedelta(minutes=10), 5)
         self.assertEqual(gateway.health_state, "warning")
@@ -208,9 +210,7 @@ class TestGatewayHealth(HealthCommon):
         self.assertEqual(len(_alerts(self.env, "webhook_missed")), 1)
         # Another gateway has its own window.
         other = self._store(self.other_gateway, from_sync=True)
-        self.assertTrue(
-            alerts._paycrm_alert_webhook_missed(self.other_gateway, other)
-        )
+        self.assertTrue(alerts._paycrm_alert_webhook_missed(self.other_gateway, other))
         self.assertEqual(len(_alerts(self.env, "webhook_missed")), 2)
 
     def test_webhook_silent_alert_once_per_window(self):
@@ -246,7 +246,9 @@ class TestGatewayHealth(HealthCommon):
         self.assertTrue(alerts._paycrm_alert_webhook_silent(self.other_gateway, recent))
 
     def test_views_and_user_access(self):
-        views = self.env["paycrm.gateway"].get_views([(False, "kanban"), (False, "form")])
+        views = self.env["paycrm.gateway"].get_views(
+            [(False, "kanban"), (False, "form")]
+        )
         self.assertIn("health_summary", views["views"]["kanban"]["arch"])
         self.assertIn("health_lag_p95_display", views["views"]["form"]["arch"])
         user = self._make_internal_user("paycrm_health_user", GROUP_USER)
@@ -254,7 +256,9 @@ class TestGatewayHealth(HealthCommon):
         as_user = gateway.env["paycrm.gateway"].get_views(
             [(False, "kanban"), (False, "form")]
         )
-        self.assertIn("action_paycrm_view_failed_events", as_user["views"]["kanban"]["arch"])
+        self.assertIn(
+            "action_paycrm_view_failed_events", as_user["views"]["kanban"]["arch"]
+        )
         self._store(state="failed")
         self._store(from_sync=True)
         [card] = gateway.read(CARD_FIELDS)
