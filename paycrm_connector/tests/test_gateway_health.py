@@ -4,7 +4,7 @@ their words, and the alerts about lost webhooks and rejected signatures."""
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import SQL, mute_logger
 
 from .common import GROUP_USER
@@ -344,3 +344,23 @@ class TestGatewaySignatureAlert(WebhookHttpCase):
         # A good delivery still goes through.
         response = self._post_demo(self._demo_payment(invoice, 1000))
         self.assertEqual((response.status_code, response.text), (200, "ok"))
+
+
+@tagged("post_install", "-at_install")
+class TestGatewayHealthTour(HealthCommon, HttpCase):
+    """The dashboard in a browser, for a connector user (not an administrator):
+    the card renders its figures and opens the failed events."""
+
+    browser_size = "1440x900"
+
+    def test_user_reads_card_and_opens_failed_events(self):
+        user = self._make_internal_user("paycrm_health_tour", GROUP_USER)
+        self.demo_gateway.name = "Health Demo"
+        self._store(age=timedelta(hours=2), state="done", lag=2)
+        self._store(age=timedelta(hours=1), state="failed")
+        self._store(from_sync=True, age=timedelta(minutes=30))
+        self.start_tour(
+            "/odoo/action-paycrm_connector.paycrm_gateway_health_action",
+            "paycrm_gateway_health_card",
+            login=user.login,
+        )
