@@ -172,6 +172,16 @@ class TestGatewayHealth(HealthCommon):
         self.assertEqual(gateway.health_bad_signature_hour, 0)
         self.assertEqual(gateway.health_state, "ok")
 
+    def test_bad_signature_count_is_one_statement(self):
+        gateway = self.demo_gateway
+        gateway._paycrm_count_bad_signature()
+        # The count, the window and the company's threshold: one UPDATE.
+        with self.assertQueryCount(1):
+            gateway._paycrm_count_bad_signature()
+        self.assertEqual(gateway.bad_signature_window_count, 2)
+        self.assertEqual(gateway.bad_signature_count, 2)
+        self.assertFalse(_alerts(self.env, "signature_failures"))
+
     def test_silence_words(self):
         gateway = self.demo_gateway
         self._store(age=timedelta(hours=7), state="done", lag=1)
