@@ -374,3 +374,46 @@ class TestGatewayHealthTour(HealthCommon, HttpCase):
             "paycrm_gateway_health_card",
             login=user.login,
         )
+
+
+@tagged("post_install", "-at_install")
+class TestGatewayHealthAfterSync(WebhookHttpCase):
+    """The lead's catch-up sync against the Stripe stand-in, end to end: the
+    events no webhook delivered show on the card and raise one alert a day."""
+
+    def test_sync_of_missed_webhooks_alerts_and_shows_on_card(self):
+        self.standin.objects["event"].clear()
+        gateway = self.stripe_gateway
+        for _n in range(3):
+            invoice = self._invoice(100.0)
+            self._stripe_paid_session(invoice, 10000)
+        # Sent by the gateway an hour ago (past the sync's grace period).
+        for event in self.standin.objects["event"].values():
+            event["created"] -= 3600
+        wizard = self.env["paycrm.event.replay"].create(
+            {
+                "gateway_id": gateway.id,
+                "mode": "first_sync",
+                "date_from": fields.Datetime.now() - timedelta(hours=3),
+            }
+        )
+        wizard.action_paycrm_replay()
+        alert = _alerts(self.env, "webhook_missed")
+        self.assertEqual(len(alert), 1)
+        self.assertEqual(alert.gateway_id, gateway)
+        self.assertIn("found 3 event(s) of Stripe", alert.message)
+        # Never a webhook while the gateway was busy: silent too.
+        self.assertEqual(len(_alerts(self.env, "webhook_silent")), 1)
+        gateway.invalidate_recordset()
+        self.assertEqual(gateway.health_sync_only_count, 3)
+        self.assertEqual(gateway.health_state, "danger")
+        self.assertTrue(
+            gateway.health_summary.startswith(
+                "3 event(s) reached Odoo only through the sync"
+            ),
+            gateway.health_summary,
+        )
+        # A second sync the same day: nothing new, no second alert.
+        gateway._paycrm_sync_run()
+        self.assertEqual(len(_alerts(self.env, "webhook_missed")), 1)
+        self.assertEqual(len(_alerts(self.env, "webhook_silent")), 1)
