@@ -400,9 +400,8 @@ class PaycrmGateway(models.Model):
             minutes=const.SYNC_MISSED_GRACE_MINUTES
         )
         late = missed.filtered(lambda e: e.created and e.created < grace)
-        if late and hasattr(alerts, "_paycrm_alert_webhook_missed"):
+        if late:
             alerts._paycrm_alert_webhook_missed(self, late)
-        if hasattr(alerts, "_paycrm_alert_webhook_silent"):
-            alerts._paycrm_alert_webhook_silent(
-                self, _from_epoch(newest) if newest else False
-            )
+        alerts._paycrm_alert_webhook_silent(
+            self, _from_epoch(newest) if newest else False
+        )
