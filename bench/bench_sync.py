@@ -335,9 +335,17 @@ def main():
     for size in sizes:
         sync, peer, correct = run_size(size)
         runs.append((sync, peer, correct))
+        sync_total = sync["stored_s"] + sync["book_s"]
+        peer_total = peer["stored_s"] + peer["book_s"]
+        # A line per size as it ends: a run cut short still says something.
         print(
-            f"{size}: {correct['lost']} lost, {correct['twice']} twice "
-            f"({correct['paid_once']}/{correct['invoices']} invoices paid once)"
+            f"{size}: sync stored in {sync['stored_s']:.2f} s, webhooks in "
+            f"{peer['stored_s']:.2f} s "
+            f"(ratio {sync['stored_s'] / peer['stored_s']:.2f}); "
+            f"booked in {sync_total:.1f} s vs {peer_total:.1f} s (ratio "
+            f"{sync_total / peer_total:.2f}); {correct['lost']} lost, "
+            f"{correct['twice']} twice ({correct['paid_once']}/"
+            f"{correct['invoices']} invoices paid once)"
         )
         assert correct["lost"] == 0 and correct["twice"] == 0, correct
         assert correct["paid_once"] == correct["invoices"], correct
