@@ -7,7 +7,7 @@ export PYTHON ODOO PAYCRM_DB
 STAMP := .odoo/requirements.stamp
 BENCHES := $(sort $(wildcard bench/bench_*.py))
 
-.PHONY: install pip-deps run test test-odoo lint bench clean bench-reminders bench-links bench-webhooks bench-insights
+.PHONY: install pip-deps run test test-odoo lint bench clean bench-reminders bench-links bench-webhooks bench-insights bench-sync
 
 ## install: system packages, Odoo 18, Python deps, .odoo/odoo.conf
 install:
@@ -67,6 +67,10 @@ bench-reminders: install
 ## bench-webhooks: webhook ack/ingest/processing vs Odoo's payment_stripe (SIZES=1000 to shorten)
 bench-webhooks: install
 	@setup/bench.sh bench/bench_webhooks.py --sizes $${SIZES:-1000,10000}
+
+## bench-sync: catch-up sync of 1k and 10k missed events vs the same as webhooks (SIZES=1000 to shorten)
+bench-sync: install
+	@setup/bench.sh bench/bench_sync.py --sizes $${SIZES:-1000,10000}
 
 ## bench-insights: profiles, partner form, analysis views at 200/5k and 2k/50k (SIZES=200:5000 to shorten)
 bench-insights: install

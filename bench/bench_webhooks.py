@@ -23,21 +23,29 @@ seconds per event of each process group are printed with the ingest tables.
 """
 
 import argparse
-import http.client
 import os
-import platform
 import random
 import subprocess
 import sys
 import threading
 import time
-from datetime import timedelta
 
 import harness
 import psutil
-from harness import OdooServer, environment, print_table, summary, timed
+from harness import (
+    THREADS,
+    OdooServer,
+    Tee,
+    environment,
+    machine,
+    post,
+    print_table,
+    send_all,
+    set_cron,
+    summary,
+    timed,
+)
 
-from odoo import fields
 from odoo.tools import SQL
 
 # The addon's modules import through odoo.addons: the config (addons path)
@@ -46,7 +54,6 @@ from odoo.tools import SQL
 harness.setup_odoo()
 import webhook_data as data  # noqa: E402
 
-THREADS = 8
 DUPLICATES = 0.10
 DRAIN_TIMEOUT = 1800.0
 RATE = 20.0
@@ -57,36 +64,6 @@ PARTIALS_PER_INVOICE = 10
 FAKE_INVOICE = {"id": 0, "name": "INV/NONE", "company_id": 1, "minor": 10000}
 
 
-class Tee:
-    """Print to the terminal and to the results file."""
-
-    def __init__(self, path):
-        self.file = open(path, "w", encoding="utf-8")  # noqa: SIM115
-        self.stdout = sys.stdout
-
-    def write(self, text):
-        self.stdout.write(text)
-        self.file.write(text)
-
-    def flush(self):
-        self.stdout.flush()
-        self.file.flush()
-
-
-def machine():
-    model = "unknown"
-    with open("/proc/cpuinfo", encoding="utf-8") as info:
-        for line in info:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    load = os.getloadavg()[0]
-    return (
-        f"{os.cpu_count()} CPU ({model}), load {load:.2f}, "
-        f"{platform.python_version()}, statistics: {harness.STATISTICS}"
-    )
-
-
 def install_payment_stripe():
     subprocess.run(
         [*harness.ODOO_CMD, "-c", os.environ["ODOO_RC"], "-d", harness.DB]
@@ -94,47 +71,6 @@ def install_payment_stripe():
         + ["--log-level=warn"],
         check=True,
     )
-
-
-def set_cron(xmlid, active):
-    with environment() as env:
-        # Next periodic run far away: while active, only a trigger starts it.
-        env.ref(xmlid).write(
-            {"active": active, "nextcall": fields.Datetime.now() + timedelta(days=1)}
-        )
-
-
-class Answer:
-    """Status and text of one answer."""
-
-    __slots__ = ("status_code", "text")
-
-    def __init__(self, status_code, text):
-        self.status_code = status_code
-        self.text = text
-
-    def raise_for_status(self):
-        if self.status_code >= 400:
-            raise RuntimeError(f"HTTP {self.status_code}: {self.text[:200]}")
-
-
-def post(url, body, headers, method="POST"):
-    """One request on its own connection; ``(seconds, Answer)``.
-
-    Reading the whole body (Odoo sends a Content-Length) and closing at once
-    matters: the worker waits for the client to close (werkzeug drains the
-    socket for up to 10 ms) before it takes the next connection.
-    """
-    host, _sep, path = url.removeprefix("http://").partition("/")
-    start = time.perf_counter()
-    conn = http.client.HTTPConnection(host, timeout=60)
-    try:
-        conn.request(method, "/" + path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        text = response.read().decode("utf-8", "replace")
-    finally:
-        conn.close()
-    return time.perf_counter() - start, Answer(response.status, text)
 
 
 class CpuMeter:
@@ -223,29 +159,6 @@ def ack_row(name, stats, ack):
         above,
         above / (theirs - floor) if theirs > floor else float("nan"),
     ]
-
-
-def send_all(url, posts):
-    """Post ``posts`` from THREADS client threads; ``(seconds, results)``."""
-    items = iter(posts)
-    lock = threading.Lock()
-    results = []
-
-    def worker():
-        while True:
-            with lock:
-                item = next(items, None)
-            if item is None:
-                return
-            results.append(post(url, *item))
-
-    threads = [threading.Thread(target=worker) for _n in range(THREADS)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - start, results
 
 
 def with_duplicates(unique, seed):

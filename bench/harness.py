@@ -6,21 +6,27 @@ Every load they generate goes to 127.0.0.1 and is bounded in count and time.
 """
 
 import contextlib
+import http.client
 import os
+import platform
 import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 
 import psycopg2
 import requests
 
 import odoo
+from odoo import fields
 from odoo.tools import config
 
 DB = os.environ.get("PAYCRM_DB", "")
+# Client threads of send_all(): the load generator shares the server's cores.
+THREADS = 8
 # Set by start_autoanalyze(): how statistics are kept during the run.
 STATISTICS = "autovacuum"
 
@@ -102,6 +108,14 @@ def environment(commit=True):
             cr.commit()
         else:
             cr.rollback()
+
+
+def set_cron(xmlid, active):
+    with environment() as env:
+        # Next periodic run far away: while active, only a trigger starts it.
+        env.ref(xmlid).write(
+            {"active": active, "nextcall": fields.Datetime.now() + timedelta(days=1)}
+        )
 
 
 # ``python3 -m odoo`` through a launcher that parks the websocket process
@@ -194,6 +208,63 @@ class OdooServer:
         self.stop()
 
 
+class Answer:
+    """Status and text of one answer."""
+
+    __slots__ = ("status_code", "text")
+
+    def __init__(self, status_code, text):
+        self.status_code = status_code
+        self.text = text
+
+    def raise_for_status(self):
+        if self.status_code >= 400:
+            raise RuntimeError(f"HTTP {self.status_code}: {self.text[:200]}")
+
+
+def post(url, body, headers, method="POST"):
+    """One request on its own connection; ``(seconds, Answer)``.
+
+    Reading the whole body (Odoo sends a Content-Length) and closing at once
+    matters: the worker waits for the client to close (werkzeug drains the
+    socket for up to 10 ms) before it takes the next connection.
+    """
+    host, _sep, path = url.removeprefix("http://").partition("/")
+    start = time.perf_counter()
+    conn = http.client.HTTPConnection(host, timeout=60)
+    try:
+        conn.request(method, "/" + path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+    return time.perf_counter() - start, Answer(response.status, text)
+
+
+def send_all(url, posts, threads=THREADS):
+    """Post ``posts`` (``(body, headers)`` pairs) from ``threads`` client
+    threads; ``(seconds, results)``, one ``(seconds, Answer)`` per post."""
+    items = iter(posts)
+    lock = threading.Lock()
+    results = []
+
+    def worker():
+        while True:
+            with lock:
+                item = next(items, None)
+            if item is None:
+                return
+            results.append(post(url, *item))
+
+    pool = [threading.Thread(target=worker) for _n in range(threads)]
+    start = time.perf_counter()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return time.perf_counter() - start, results
+
+
 def percentile(samples, pct):
     ordered = sorted(samples)
     if not ordered:
@@ -240,3 +311,33 @@ def _fmt(value):
             return "n/a"
         return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)
+
+
+class Tee:
+    """Print to the terminal and to the results file."""
+
+    def __init__(self, path):
+        self.file = open(path, "w", encoding="utf-8")  # noqa: SIM115
+        self.stdout = sys.stdout
+
+    def write(self, text):
+        self.stdout.write(text)
+        self.file.write(text)
+
+    def flush(self):
+        self.stdout.flush()
+        self.file.flush()
+
+
+def machine():
+    model = "unknown"
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        for line in info:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    load = os.getloadavg()[0]
+    return (
+        f"{os.cpu_count()} CPU ({model}), load {load:.2f}, "
+        f"{platform.python_version()}, statistics: {STATISTICS}"
+    )

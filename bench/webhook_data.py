@@ -175,10 +175,10 @@ def _stripe_signed(event, secret):
     return body, {"Stripe-Signature": header, "Content-Type": "application/json"}
 
 
-def checkout_completed(invoice, db):
-    """Our side: a signed ``checkout.session.completed`` for ``invoice``."""
+def checkout_session(invoice, db):
+    """A paid Stripe Checkout Session for ``invoice``, as our links create it."""
     data = meta(invoice, db)
-    session = standin.fixture(
+    return standin.fixture(
         "checkout.session",
         id=f"cs_bench_{secrets.token_hex(12)}",
         amount_total=invoice["minor"],
@@ -190,6 +190,11 @@ def checkout_completed(invoice, db):
         metadata=data,
         customer=None,
     )
+
+
+def checkout_completed(invoice, db):
+    """Our side: a signed ``checkout.session.completed`` for ``invoice``."""
+    session = checkout_session(invoice, db)
     event = standin.make_event(
         "checkout.session.completed", session, event_id=f"evt_{secrets.token_hex(12)}"
     )
