@@ -341,7 +341,8 @@ class PaycrmGateway(models.Model):
 
     def _paycrm_events_action(self, name, domain):
         action = self.action_paycrm_view_events()
-        action["name"] = name
+        # The web client titles the list with display_name first.
+        action["name"] = action["display_name"] = name
         action["domain"] = [("gateway_id", "=", self.id), *domain]
         return action
 

@@ -58,6 +58,13 @@ class PaycrmGateway(models.Model):
         help="Every event the gateway created before this moment has been "
         "listed by a finished sync.",
     )
+    sync_start = fields.Datetime(
+        string="Synced From",
+        readonly=True,
+        copy=False,
+        help="Where the first sync started: later syncs never reach back before "
+        "it, their overlap included.",
+    )
     sync_last_at = fields.Datetime(string="Last Sync", readonly=True, copy=False)
     sync_state = fields.Selection(
         [
@@ -144,6 +151,10 @@ class PaycrmGateway(models.Model):
         (Odoo expected nothing of it before), within what it still lists."""
         return max(self.create_date or fields.Datetime.now(), self._paycrm_sync_floor())
 
+    def _paycrm_sync_set_start(self, start):
+        """Start the first sync at ``start``: nothing before it is listed."""
+        self.sudo().write({"sync_run_since": start, "sync_start": start})
+
     def _paycrm_sync_floor(self):
         """The oldest moment the gateway still lists events for."""
         days = self._paycrm_can("event_history_days") or const.SYNC_HISTORY_DAYS
@@ -172,7 +183,7 @@ class PaycrmGateway(models.Model):
         )
         for gateway in gateways.filtered("sync_capable"):
             if gateway.sync_state == "never" and not gateway.sync_run_cursor:
-                gateway.sync_run_since = gateway._paycrm_sync_default_start()
+                gateway._paycrm_sync_set_start(gateway._paycrm_sync_default_start())
             retry_at = gateway._paycrm_sync_retry_at()
             if retry_at and retry_at > now:
                 continue
@@ -236,6 +247,10 @@ class PaycrmGateway(models.Model):
         since = max(
             since or self._paycrm_sync_default_start(), self._paycrm_sync_floor()
         )
+        if self.sync_start:
+            # The overlap never reaches before the first sync's start: events
+            # before it were left out on purpose (booked some other way).
+            since = max(since, self.sync_start)
         self.write(
             {
                 "sync_run_since": since,
@@ -349,8 +364,8 @@ class PaycrmGateway(models.Model):
             )
         else:
             message = _(
-                "Nothing missing: every one of the %(seen)s event(s) listed had "
-                "arrived by webhook.",
+                "Nothing missing: every one of the %(seen)s event(s) listed was "
+                "already stored.",
                 seen=seen,
             )
         self.sync_message = message

@@ -5,6 +5,7 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError
 
 from ..gateways import GatewayError, webhook_differences
+from .paycrm_gateway_sync import MANAGER
 
 
 class PaycrmGateway(models.Model):
@@ -46,6 +47,10 @@ class PaycrmGateway(models.Model):
 
     def _paycrm_webhook_gateway(self):
         self.ensure_one()
+        if not self.env.user.has_group(MANAGER):
+            raise UserError(
+                _("Only connector administrators can register or check webhooks.")
+            )
         self._paycrm_check_manager()
         if not self.webhooks_registrable:
             raise UserError(

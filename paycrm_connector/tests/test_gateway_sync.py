@@ -245,6 +245,71 @@ class TestGatewaySync(WebhookHttpCase):
 
 
 @tagged("post_install", "-at_install")
+class TestGatewaySyncQa(WebhookHttpCase):
+    """What QA of the catch-up sync found (issue 16)."""
+
+    def setUp(self):
+        super().setUp()
+        self.standin.objects["event"].clear()
+        self.gateway = self.stripe_gateway
+
+    def _replay(self, mode, date_from):
+        return self.env["paycrm.event.replay"].create(
+            {"gateway_id": self.gateway.id, "mode": mode, "date_from": date_from}
+        )
+
+    def test_overlap_never_reaches_before_the_first_sync_start(self):
+        # Paid half an hour ago, before the start the admin picks: booked
+        # some other way, the sync must leave it alone, overlap or not.
+        invoice = self._invoice(80.0)
+        meta = self._meta(invoice)
+        session = self.standin.put(
+            "checkout.session",
+            {
+                "amount_total": 8000,
+                "currency": "usd",
+                "status": "open",
+                "payment_status": "unpaid",
+                "metadata": meta,
+                "payment_intent_data": {"metadata": meta},
+                "customer": None,
+            },
+        )
+        self.standin.complete_session(session["id"], created=int(time.time()) - 1800)
+        start = fields.Datetime.now() - timedelta(minutes=5)
+        self._replay("first_sync", start).action_paycrm_replay()
+        self.assertEqual(self.gateway.sync_start, start)
+        self.assertEqual(self.gateway.sync_state, "ok")
+        # The next run starts an overlap (60 min) before the watermark.
+        outcome = self.gateway._paycrm_sync_run()
+        self.assertEqual(outcome["found"], 0)
+        self.assertIn("was already stored", outcome["message"])
+        self.assertFalse(
+            self.events.search([("gateway_id", "=", self.gateway.id)]),
+            "an event from before the first sync's start was stored",
+        )
+
+    def test_a_disabled_gateway_fetches_nothing_through_the_replay_wizard(self):
+        wizard = self._replay("refetch", fields.Datetime.now() - timedelta(hours=1))
+        self.gateway.state = "disabled"
+        for mode in ("refetch", "first_sync"):
+            wizard.mode = mode
+            with self.assertRaisesRegex(UserError, "Enable the gateway"):
+                wizard.action_paycrm_replay()
+        self.assertFalse(self.standin.calls("GET", "/v1/events"))
+
+    def test_register_refused_to_a_clerk_in_its_own_words(self):
+        clerk = self._make_internal_user("qa_clerk", GROUP_USER)
+        with self.assertRaisesRegex(UserError, "register or check webhooks"):
+            self.gateway.with_user(clerk).action_paycrm_register_webhook()
+
+    def test_health_buttons_title_their_list(self):
+        action = self.gateway.action_paycrm_view_sync_events()
+        self.assertEqual(action["display_name"], action["name"])
+        self.assertIn(self.gateway.name, action["display_name"])
+
+
+@tagged("post_install", "-at_install")
 class TestWebhookRegistration(WebhookHttpCase):
     @classmethod
     def setUpClass(cls):

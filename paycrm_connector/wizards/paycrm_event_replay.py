@@ -93,6 +93,8 @@ class PaycrmEventReplay(models.TransientModel):
             raise UserError(_("The end of the range must come after its start."))
         if self.mode == "reprocess":
             return gateway._paycrm_sync_notify(self._paycrm_reprocess())
+        if gateway.state == "disabled":
+            raise UserError(_("Enable the gateway before fetching its events."))
         if not gateway.sync_capable:
             raise UserError(
                 _(
@@ -113,7 +115,7 @@ class PaycrmEventReplay(models.TransientModel):
                 )
             )
         if self.mode == "first_sync":
-            gateway.sudo().sync_run_since = self.date_from
+            gateway._paycrm_sync_set_start(self.date_from)
             outcome = gateway._paycrm_sync_run(max_pages=const.SYNC_PAGES_PER_REQUEST)
         else:
             outcome = self._paycrm_refetch()
