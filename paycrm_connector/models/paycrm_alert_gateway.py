@@ -96,6 +96,10 @@ class PaycrmAlert(models.Model):
         )[0]
         if last and last >= since:
             return False
+        if not last and gateway.create_date > since:
+            # A gateway added within the window has not been silent for it
+            # yet (events the sync finds meanwhile raise "Webhooks missed").
+            return False
         bucket = int(now.timestamp() // (hours * 3600))
         return self.sudo()._paycrm_raise(
             {
@@ -109,7 +113,17 @@ class PaycrmAlert(models.Model):
                     "newest at %(active)s. %(checks)s",
                     gateway=gateway.name,
                     hours=hours,
-                    last=format_datetime(self.env, last) if last else _("never"),
+                    last=format_datetime(self.env, last),
+                    active=format_datetime(self.env, active_since),
+                    checks=self._paycrm_gateway_checks(gateway),
+                )
+                if last
+                else _(
+                    "No webhook received from %(gateway)s yet, %(hours)s hours "
+                    "or more after it was added, although the gateway created "
+                    "events, the newest at %(active)s. %(checks)s",
+                    gateway=gateway.name,
+                    hours=hours,
                     active=format_datetime(self.env, active_since),
                     checks=self._paycrm_gateway_checks(gateway),
                 ),

@@ -139,7 +139,7 @@ class PaycrmGateway(models.Model):
             "target": "new",
             "context": {
                 "default_gateway_id": self.id,
-                "default_mode": "first_sync",
+                "default_first_sync": True,
                 "default_date_from": fields.Datetime.to_string(
                     self._paycrm_sync_default_start()
                 ),
@@ -161,10 +161,10 @@ class PaycrmGateway(models.Model):
         # A minute inside it: the gateway measures from its own clock.
         return fields.Datetime.now() - timedelta(days=days) + timedelta(minutes=1)
 
-    def _paycrm_sync_notify(self, outcome):
+    def _paycrm_sync_notify(self, outcome, title=None):
         kind = {"ok": "success", "partial": "warning"}.get(outcome["state"], "danger")
         return self._paycrm_notification(
-            _("Sync of %(gateway)s", gateway=self.display_name),
+            title or _("Sync of %(gateway)s", gateway=self.display_name),
             outcome["message"],
             kind,
         )

@@ -27,7 +27,7 @@ class TestGatewaySync(WebhookHttpCase):
         wizard = self.env["paycrm.event.replay"].create(
             {
                 "gateway_id": gateway.id,
-                "mode": "first_sync",
+                "first_sync": True,
                 "date_from": fields.Datetime.now() - timedelta(hours=hours),
             }
         )
@@ -168,11 +168,11 @@ class TestGatewaySync(WebhookHttpCase):
     def test_first_sync_asks_from_when_and_refuses_beyond_history(self):
         action = self.gateway.action_paycrm_sync_now()
         self.assertEqual(action["res_model"], "paycrm.event.replay")
-        self.assertEqual(action["context"]["default_mode"], "first_sync")
+        self.assertTrue(action["context"]["default_first_sync"])
         wizard = self.env["paycrm.event.replay"].create(
             {
                 "gateway_id": self.gateway.id,
-                "mode": "first_sync",
+                "first_sync": True,
                 "date_from": fields.Datetime.now() - timedelta(days=45),
             }
         )
@@ -215,7 +215,7 @@ class TestGatewaySync(WebhookHttpCase):
         first = wizard.action_paycrm_replay()
         self.assertIn("2 of them new", first["params"]["message"])
         again = wizard.action_paycrm_replay()
-        self.assertIn("0 of them new", again["params"]["message"])
+        self.assertIn("all of them stored already", again["params"]["message"])
         self.assertEqual(len(self._synced()), 2)
         # The sync's own run is left alone.
         self.assertEqual(self.gateway.sync_state, "never")
@@ -254,9 +254,13 @@ class TestGatewaySyncQa(WebhookHttpCase):
         self.gateway = self.stripe_gateway
 
     def _replay(self, mode, date_from):
-        return self.env["paycrm.event.replay"].create(
-            {"gateway_id": self.gateway.id, "mode": mode, "date_from": date_from}
-        )
+        """The replay wizard in ``mode``, or as the first sync's."""
+        vals = {"gateway_id": self.gateway.id, "date_from": date_from}
+        if mode == "first_sync":
+            vals["first_sync"] = True
+        else:
+            vals["mode"] = mode
+        return self.env["paycrm.event.replay"].create(vals)
 
     def test_overlap_never_reaches_before_the_first_sync_start(self):
         # Paid half an hour ago, before the start the admin picks: booked
@@ -292,11 +296,23 @@ class TestGatewaySyncQa(WebhookHttpCase):
     def test_a_disabled_gateway_fetches_nothing_through_the_replay_wizard(self):
         wizard = self._replay("refetch", fields.Datetime.now() - timedelta(hours=1))
         self.gateway.state = "disabled"
-        for mode in ("refetch", "first_sync"):
-            wizard.mode = mode
+        for first_sync in (False, True):
+            wizard.first_sync = first_sync
             with self.assertRaisesRegex(UserError, "Enable the gateway"):
                 wizard.action_paycrm_replay()
         self.assertFalse(self.standin.calls("GET", "/v1/events"))
+
+    def test_replay_refuses_a_future_range_and_a_second_first_sync(self):
+        wizard = self._replay("refetch", fields.Datetime.now() + timedelta(hours=1))
+        wizard.date_to = False
+        with self.assertRaisesRegex(UserError, "starts in the future"):
+            wizard.action_paycrm_replay()
+        start = fields.Datetime.now() - timedelta(hours=1)
+        self._replay("first_sync", start).action_paycrm_replay()
+        again = self._replay("first_sync", start - timedelta(hours=1))
+        with self.assertRaisesRegex(UserError, "already synced"):
+            again.action_paycrm_replay()
+        self.assertEqual(len(self.standin.calls("GET", "/v1/events")), 1)
 
     def test_register_refused_to_a_clerk_in_its_own_words(self):
         clerk = self._make_internal_user("qa_clerk", GROUP_USER)

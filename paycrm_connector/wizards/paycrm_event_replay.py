@@ -29,11 +29,13 @@ class PaycrmEventReplay(models.TransientModel):
         [
             ("reprocess", "Process the stored events again"),
             ("refetch", "Fetch the events again from the gateway"),
-            ("first_sync", "Start the catch-up sync"),
         ],
         required=True,
         default="reprocess",
     )
+    # Opened by the gateway's first Sync Now: where the sync starts, nothing
+    # to replay yet.
+    first_sync = fields.Boolean(readonly=True)
     date_from = fields.Datetime(
         string="From",
         required=True,
@@ -46,11 +48,17 @@ class PaycrmEventReplay(models.TransientModel):
     )
     summary = fields.Char(compute="_compute_summary")
 
-    @api.depends("gateway_id", "mode", "date_from", "date_to")
+    @api.depends("gateway_id", "mode", "first_sync", "date_from", "date_to")
     def _compute_summary(self):
         for wizard in self:
             if not (wizard.gateway_id and wizard.date_from):
                 wizard.summary = False
+            elif wizard.first_sync:
+                wizard.summary = _(
+                    "The first sync lists the gateway's events from this date "
+                    "and stores those no webhook delivered. Later syncs go on "
+                    "from where it ends."
+                )
             elif wizard.mode == "reprocess":
                 count = self.env["paycrm.event"].search_count(
                     wizard._paycrm_stored_domain()
@@ -61,17 +69,11 @@ class PaycrmEventReplay(models.TransientModel):
                     "they are.",
                     count=count,
                 )
-            elif wizard.mode == "refetch":
+            else:
                 wizard.summary = _(
                     "The gateway lists its events of this range again; those "
                     "not stored yet are stored and booked, the others are left "
                     "as they are."
-                )
-            else:
-                wizard.summary = _(
-                    "The first sync lists the gateway's events from this date "
-                    "and stores those no webhook delivered. Later syncs go on "
-                    "from where it ends."
                 )
 
     def _paycrm_stored_domain(self):
@@ -91,8 +93,13 @@ class PaycrmEventReplay(models.TransientModel):
         gateway._paycrm_check_manager()
         if self.date_to and self.date_to <= self.date_from:
             raise UserError(_("The end of the range must come after its start."))
-        if self.mode == "reprocess":
-            return gateway._paycrm_sync_notify(self._paycrm_reprocess())
+        if self.date_from > fields.Datetime.now():
+            raise UserError(_("The range starts in the future: nothing happened yet."))
+        if self.mode == "reprocess" and not self.first_sync:
+            return gateway._paycrm_sync_notify(
+                self._paycrm_reprocess(),
+                _("Replay of %(gateway)s", gateway=gateway.display_name),
+            )
         if gateway.state == "disabled":
             raise UserError(_("Enable the gateway before fetching its events."))
         if not gateway.sync_capable:
@@ -114,7 +121,16 @@ class PaycrmEventReplay(models.TransientModel):
                     floor=format_datetime(self.env, floor),
                 )
             )
-        if self.mode == "first_sync":
+        if self.first_sync:
+            if gateway.sync_watermark or gateway.sync_run_cursor:
+                raise UserError(
+                    _(
+                        "%(gateway)s is already synced: Sync Now goes on from "
+                        "where the last sync ended; Replay Events fetches "
+                        "earlier events again.",
+                        gateway=gateway.display_name,
+                    )
+                )
             gateway._paycrm_sync_set_start(self.date_from)
             outcome = gateway._paycrm_sync_run(max_pages=const.SYNC_PAGES_PER_REQUEST)
         else:
@@ -187,5 +203,10 @@ class PaycrmEventReplay(models.TransientModel):
                 "queued for booking.",
                 seen=seen,
                 found=len(found),
+            )
+            if found
+            else _(
+                "%(seen)s event(s) listed, all of them stored already: nothing to do.",
+                seen=seen,
             ),
         }
