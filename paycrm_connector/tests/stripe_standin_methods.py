@@ -203,7 +203,9 @@ class MethodsMixin:
                 txn = self._balance_transaction(
                     intent, charge["id"], "charge", with_fee=True
                 )
-                charge.update(status="succeeded", paid=True, balance_transaction=txn["id"])
+                charge.update(
+                    status="succeeded", paid=True, balance_transaction=txn["id"]
+                )
                 intent.update(status="succeeded", amount_received=intent["amount"])
             else:
                 code = decline_code or "insufficient_funds"
@@ -267,7 +269,9 @@ class MethodsMixin:
             id=seti_id,
             created=self.now(),
             customer=session.get("customer"),
-            metadata=dict((session.get("setup_intent_data") or {}).get("metadata") or {}),
+            metadata=dict(
+                (session.get("setup_intent_data") or {}).get("metadata") or {}
+            ),
             payment_method=None,
             payment_method_types=session.get("payment_method_types") or ["card"],
             status="requires_payment_method",
