@@ -441,6 +441,32 @@ class TestGatewayMethodsLib(BaseCase):
         self.adapter.detach_method("pm_unknown")
         self.assertEqual(len(self.standin.events_of("payment_method.detached")), 1)
 
+    def test_removed_or_unknown_method_is_a_decline(self):
+        self.standin.payment_method("pm_card_visa_17", self.customer)
+        self.adapter.detach_method("pm_card_visa_17")
+        for n, method in enumerate(("pm_card_visa_17", "pm_nothing")):
+            with self.subTest(method=method):
+                result = self.adapter.charge_saved_method(
+                    charge_request(method, self.customer, key=f"gone-{n}")
+                )
+                self.assertEqual(
+                    (result.status, result.decline_code, result.payment_ref),
+                    ("declined", const.DECLINE_METHOD_GONE, ""),
+                )
+                self.assertTrue(result.message)
+        self.assertFalse(self.standin.objects["payment_intent"])
+
+    def test_test_ids_are_shared_own_ids_are_not(self):
+        other = self.standin.put("customer", {"email": "b@example.com"})["id"]
+        self.standin.payment_method("pm_card_visa", self.customer)
+        result = self.adapter.charge_saved_method(charge_request("pm_card_visa", other))
+        self.assertEqual(result.status, "succeeded")
+        self.standin.payment_method("pm_card_visa_9", self.customer)
+        with self.assertRaisesRegex(GatewayError, "another customer"):
+            self.adapter.charge_saved_method(
+                charge_request("pm_card_visa_9", other, key="k-9")
+            )
+
     def test_attach_route(self):
         method = self.adapter.client.v1.payment_methods.attach(
             "pm_card_mastercard", params={"customer": self.customer}
