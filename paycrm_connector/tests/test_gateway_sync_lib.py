@@ -102,7 +102,8 @@ class TestWebhookDifferences(BaseCase):
         self.assertEqual(PaypalAdapter.event_history_days, 30)
         types = StripeAdapter.webhook_event_types()
         self.assertEqual(list(types), sorted(StripeAdapter.event_kinds))
-        self.assertEqual(len(types), 18)
+        # More than Stripe's 20 filter types: the list is read unfiltered.
+        self.assertEqual(len(types), 21)
         demo = get_adapter(GatewayConfig(provider="demo", webhook_secret="s"))
         with self.assertRaisesRegex(GatewayError, "cannot list its past events"):
             demo.list_events(0, NOW)
@@ -130,21 +131,23 @@ class TestStripeSyncLib(BaseCase):
 
     def test_three_pages_each_event_once_newest_first(self):
         recorded = self.record(250)
-        self.record(5, start=NOW - 2000, event_type="customer.created")
+        other = self.record(5, start=NOW - 4000, event_type="customer.created")
         events, pages = walk(self.adapter, NOW - 4000, NOW + 1)
         self.assertEqual(pages, 3)
+        # Unfiltered (the connector handles over 20 types): the types it
+        # does not handle come too, and its caller skips them.
         self.assertEqual(
             [event["id"] for event in events],
-            [event["id"] for event in reversed(recorded)],
+            [event["id"] for event in reversed(other + recorded)],
         )
         self.assertEqual(events[0]["object"], "event")
         one = self.adapter.client.v1.events.retrieve(recorded[0]["id"])
         self.assertEqual(one.to_dict(), recorded[0])
         first = self.standin.calls("GET", "/v1/events")[0].params
         self.assertEqual(first["limit"], "100")
-        self.assertEqual(
-            sorted(first["types"]), list(StripeAdapter.webhook_event_types())
-        )
+        # Over Stripe's 20-type filter limit: no filter, the caller skips
+        # the types it does not handle.
+        self.assertNotIn("types", first)
         self.assertEqual(first["created"], {"gte": str(NOW - 4000), "lt": str(NOW + 1)})
 
     def test_created_window_is_half_open(self):
@@ -209,7 +212,7 @@ class TestStripeSyncLib(BaseCase):
         paid = standin.complete_session(session["id"], created=NOW - 60)
         self.assertEqual(paid["event"]["created"], NOW - 60)
         refund_id = self.adapter.refund(paid["payment_intent"]["id"], 3000, "key-1")
-        listed, _pages = walk(self.adapter, NOW - 120, NOW + 60)
+        listed, _pages = walk(self.adapter, NOW - 120, int(time.time()) + 60)
         kinds = {}
         for event in listed:
             parsed = self.adapter.parse_event(event)
