@@ -24,6 +24,7 @@
     },
     "data": [
         "security/paycrm_security.xml",
+        "security/paycrm_autopay_security.xml",
         "security/ir.model.access.csv",
         "data/mail_template_data.xml",
         "data/mail_template_receipt_data.xml",
@@ -51,6 +52,8 @@
         "views/paycrm_gateway_sync_views.xml",
         "wizards/paycrm_refund_views.xml",
         "wizards/paycrm_tieout_views.xml",
+        "data/paycrm_autopay_data.xml",
+        "views/paycrm_autopay_views.xml",
     ],
     "demo": [
         "demo/paycrm_demo.xml",

@@ -36,3 +36,7 @@ from . import paycrm_event_receipt
 from . import paycrm_gateway_health
 from . import paycrm_gateway_sync
 from . import paycrm_gateway_webhook
+from . import paycrm_autopay_attempt
+from . import paycrm_autopay
+from . import account_move_autopay
+from . import res_company_autopay
