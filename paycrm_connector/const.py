@@ -191,6 +191,7 @@ ALERT_KINDS = [
     ("card_country", "Card country differs from customer"),
     ("dispute_opened", "Dispute opened"),
     ("refund_share", "High refund share"),
+    ("debit_failed", "Direct debit failed"),
 ]
 
 ALERT_STATES = [

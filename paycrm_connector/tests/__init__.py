@@ -58,3 +58,4 @@ from . import test_stripe_standin_lib
 from . import test_gateway_sync
 from . import test_gateway_sync_lib
 from . import test_autopay
+from . import test_payment_methods
