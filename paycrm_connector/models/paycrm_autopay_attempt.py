@@ -164,7 +164,11 @@ class PaycrmBooking(models.AbstractModel):
         self.env["paycrm.autopay.attempt"]._paycrm_on_event(event, norm)
         return super()._paycrm_book_payment(event, norm, adapter)
 
-    def _paycrm_book_no_money(self, event, norm, adapter):
+    def _paycrm_book_payment_pending(self, event, norm, adapter):
         self.env["paycrm.autopay.attempt"]._paycrm_on_event(event, norm)
-        return super()._paycrm_book_no_money(event, norm, adapter)
+        return super()._paycrm_book_payment_pending(event, norm, adapter)
+
+    def _paycrm_book_payment_failed(self, event, norm, adapter):
+        self.env["paycrm.autopay.attempt"]._paycrm_on_event(event, norm)
+        return super()._paycrm_book_payment_failed(event, norm, adapter)
 

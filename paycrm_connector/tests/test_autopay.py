@@ -42,7 +42,6 @@ class TestAutopay(PaycrmCommon, SMSCase):
         return self.method_model.create(
             {
                 "partner_id": (partner or self.customer).id,
-                "company_id": self.company.id,
                 "gateway_id": gateway.id,
                 "method_ref": method_ref,
                 "customer_ref": self.customer_ref
