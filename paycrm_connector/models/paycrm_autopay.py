@@ -644,4 +644,3 @@ class PaycrmAutopay(models.AbstractModel):
             len(claimed), domain=[("id", "in", claimed.ids)]
         )
         return claimed
-

@@ -119,9 +119,14 @@ class PaycrmAutopayAttempt(models.Model):
         if not state:
             return self.browse()
         attempt = self._paycrm_attempt_of(event, norm)
+        decline = norm.decline_code or ""
+        if state == "declined" and (
+            decline == "authentication_required" or attempt.state == "action_required"
+        ):
+            # The bank wants the customer: the link asks them, no retry.
+            state = "action_required"
         if not attempt or attempt.state == state or attempt.state in FINAL_STATES:
             return attempt
-        decline = getattr(norm, "decline_code", "") or ""
         self.env["paycrm.autopay"]._paycrm_autopay_record(
             attempt,
             state,
@@ -171,4 +176,3 @@ class PaycrmBooking(models.AbstractModel):
     def _paycrm_book_payment_failed(self, event, norm, adapter):
         self.env["paycrm.autopay.attempt"]._paycrm_on_event(event, norm)
         return super()._paycrm_book_payment_failed(event, norm, adapter)
-

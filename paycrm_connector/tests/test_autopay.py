@@ -206,7 +206,9 @@ class TestAutopay(PaycrmCommon, SMSCase):
 
     def test_processing_debit_waits_for_its_webhook(self):
         method = self._autopay_on(
-            self._method("pm_sepa_debit", method_type="sepa_debit", brand="", last4="3000")
+            self._method(
+                "pm_sepa_debit", method_type="sepa_debit", brand="", last4="3000"
+            )
         )
         invoice = self._invoice(50.0, currency=self.eur["currency"])
         self._run()
@@ -334,7 +336,9 @@ class TestAutopay(PaycrmCommon, SMSCase):
                 lambda a: a.summary == "Auto-pay method unusable"
             )
         )
-        self.assertIn("could not charge your saved payment method", self._chatter(invoice))
+        self.assertIn(
+            "could not charge your saved payment method", self._chatter(invoice)
+        )
         # Once: the next run leaves it to the reminders.
         self._run()
         self.assertEqual(len(self._invoice_attempts(invoice)), 1)
@@ -350,11 +354,16 @@ class TestAutopay(PaycrmCommon, SMSCase):
         with self.assertRaisesRegex(UserError, "Charge saved payment methods"):
             invoice.with_user(clerk).action_paycrm_autopay_charge()
         cashier = self._make_internal_user(
-            "autopay_cashier", GROUP_USER, GROUP_AUTOPAY, "account.group_account_invoice"
+            "autopay_cashier",
+            GROUP_USER,
+            GROUP_AUTOPAY,
+            "account.group_account_invoice",
         )
         action = invoice.with_user(cashier).action_paycrm_autopay_charge()
-        wizard = self.env["paycrm.autopay.charge"].with_user(cashier).browse(
-            action["res_id"]
+        wizard = (
+            self.env["paycrm.autopay.charge"]
+            .with_user(cashier)
+            .browse(action["res_id"])
         )
         self.assertIn(method.display_name, wizard.summary)
         self.assertIn("99", wizard.summary)

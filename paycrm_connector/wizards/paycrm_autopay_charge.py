@@ -60,9 +60,9 @@ class PaycrmAutopayCharge(models.TransientModel):
             self.invoice_ids
         )
         states = dict(
-            self.env["paycrm.autopay.attempt"]._fields["state"]._description_selection(
-                self.env
-            )
+            self.env["paycrm.autopay.attempt"]
+            ._fields["state"]
+            ._description_selection(self.env)
         )
         message = "\n".join(
             _(
