@@ -27,6 +27,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import psycopg2
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
@@ -303,19 +305,27 @@ class PaycrmAutopay(models.AbstractModel):
             )
             for plan in plans
         )
-        self.env.cr.execute(
-            SQL(
-                """INSERT INTO paycrm_autopay_attempt
-                       (%s, company_id, create_uid, write_uid, create_date,
-                        write_date)
-                   VALUES %s
-                   ON CONFLICT (invoice_id, attempt) DO NOTHING
-                   RETURNING id""",
-                SQL(", ").join(SQL.identifier(column) for column in columns),
-                values,
-            )
+        query = SQL(
+            """INSERT INTO paycrm_autopay_attempt
+                   (%s, company_id, create_uid, write_uid, create_date,
+                    write_date)
+               VALUES %s
+               ON CONFLICT (invoice_id, attempt) DO NOTHING
+               RETURNING id""",
+            SQL(", ").join(SQL.identifier(column) for column in columns),
+            values,
         )
-        claimed = attempts.browse(row[0] for row in self.env.cr.fetchall())
+        try:
+            with self.env.cr.savepoint():
+                # Another run's uncommitted claim of the same attempt makes
+                # this wait for it; once committed, outside this snapshot, it
+                # fails to serialise: that run has the attempt.
+                self.env.cr.execute(query, log_exceptions=False)
+                rows = self.env.cr.fetchall()
+        except psycopg2.errors.SerializationFailure:
+            _logger.info("paycrm auto-pay: attempts claimed by another run meanwhile")
+            return attempts.browse()
+        claimed = attempts.browse(row[0] for row in rows)
         for attempt in claimed:
             if attempt.state == "error":
                 # Never sent: the method is unusable.
