@@ -47,6 +47,8 @@ META_INVOICE_NAME = "paycrm_invoice_name"
 META_COMPANY_ID = "paycrm_company_id"
 META_DB = "paycrm_db"
 META_LINK_ID = "paycrm_link_id"
+# The partner a page saving a payment method is for (Stripe setup sessions).
+META_PARTNER_ID = "paycrm_partner_id"
 # Auto-pay (paycrm.autopay.attempt): what became of one try at charging an
 # invoice's saved method. draft: claimed, its call not answered yet; sent: the
 # call got no answer (sent again with the same idempotency key).

@@ -213,7 +213,7 @@ class TestAutopay(PaycrmCommon, SMSCase):
                 "pm_sepa_debit", method_type="sepa_debit", brand="", last4="3000"
             )
         )
-        invoice = self._invoice(50.0, currency=self.eur["currency"])
+        invoice = self._invoice(50.0, currency=self.eur)
         self._run()
         attempt = self._invoice_attempts(invoice)
         self.assertEqual(attempt.state, "processing")
@@ -303,7 +303,7 @@ class TestAutopay(PaycrmCommon, SMSCase):
         disputed.paycrm_disputed = True
         promised = self._invoice(13.0)
         promised.paycrm_promise_date = date.today() + timedelta(days=5)
-        in_eur = self._invoice(14.0, currency=self.eur["currency"])
+        in_eur = self._invoice(14.0, currency=self.eur)
         for invoice, words in (
             (cancelled, "not posted"),
             (paid, "Nothing is due"),
