@@ -270,7 +270,13 @@ class TestAutopay(PaycrmCommon, SMSCase):
         self.assertEqual(len(charges), 2)
         self.assertEqual(charges[1].headers["Idempotency-Key"], first_ref)
         self.assertEqual(self.standin.idempotent_replays, replays + 1)
-        self.assertEqual(len(self.standin.objects["payment_intent"]), 1)
+        intents = [
+            intent
+            for intent in self.standin.objects["payment_intent"].values()
+            if (intent.get("metadata") or {}).get("paycrm_invoice_id")
+            == str(invoice.id)
+        ]
+        self.assertEqual(len(intents), 1, "one payment at the gateway")
 
     def test_gateway_timeout_is_sent_again_later_with_the_same_key(self):
         self._autopay_on(self._method("pm_card_visa"))
