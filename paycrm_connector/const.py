@@ -64,13 +64,33 @@ EVENT_KINDS = [
     ("payout_paid", "Payout paid"),
     ("payout_failed", "Payout failed"),
     ("session_expired", "Checkout session expired"),
+    ("method_saved", "Payment method saved"),
+    ("method_removed", "Payment method removed"),
     ("other", "Not handled"),
 ]
+
+# Saved payment methods (paycrm.payment.method): what a gateway can charge
+# again without the customer. A card paid through Apple Pay or Google Pay is
+# a "wallet" (its ``wallet`` says which).
+METHOD_TYPES = [
+    ("card", "Card"),
+    ("sepa_debit", "SEPA Direct Debit"),
+    ("us_bank_account", "US bank account (ACH)"),
+    ("wallet", "Wallet"),
+]
+# Bank debits: the payment is "processing" for days before it succeeds or fails.
+DELAYED_METHOD_TYPES = ("sepa_debit", "us_bank_account")
+# Auto-pay: days after a declined charge the next attempts are made (default
+# of the company setting).
+AUTOPAY_RETRY_DAYS = "1,3,7"
 
 # Demo gateway event types (its own small vocabulary, Stripe-like in shape).
 DEMO_EVENT_KINDS = {
     "payment.succeeded": "payment_succeeded",
     "payment.failed": "payment_failed",
+    "payment.processing": "payment_pending",
+    "method.saved": "method_saved",
+    "method.removed": "method_removed",
     "refund.succeeded": "refund_succeeded",
     "dispute.opened": "dispute_opened",
     "dispute.closed": "dispute_closed",
@@ -245,6 +265,12 @@ STRIPE_EVENT_KINDS = {
     "payment_intent.succeeded": "payment_succeeded",
     "payment_intent.payment_failed": "payment_failed",
     "payment_intent.canceled": "payment_canceled",
+    # A bank debit (SEPA, ACH) submitted: the money arrives days later.
+    "payment_intent.processing": "payment_pending",
+    # Saved payment methods (a checkout.session.completed in setup mode is
+    # method_saved too: ``stripe_events.event_kind``).
+    "setup_intent.succeeded": "method_saved",
+    "payment_method.detached": "method_removed",
     "charge.refunded": "refund_succeeded",
     "refund.created": "refund_succeeded",
     "refund.updated": "refund_succeeded",

@@ -11,6 +11,8 @@ provider it talks to (``tests/test_gateway_third_provider.py`` shows one).
 from odoo.tools import LazyTranslate
 
 from .base import (
+    ChargeRequest,
+    ChargeResult,
     CheckoutRequest,
     CheckoutSession,
     CustomerData,
@@ -24,6 +26,8 @@ from .base import (
     GatewayUnreachable,
     NormalizedEvent,
     PayloadError,
+    SavedMethod,
+    SetupRequest,
     WebhookEndpoint,
     load_event,
     webhook_differences,
@@ -65,6 +69,10 @@ def get_adapter(config):
 
 __all__ = [
     "ADAPTERS",
+    "ChargeRequest",
+    "ChargeResult",
+    "SavedMethod",
+    "SetupRequest",
     "CheckoutRequest",
     "CheckoutSession",
     "GatewayRefused",

@@ -253,6 +253,74 @@ class CheckoutRequest:
     customer_email: str = ""
     description: str = ""
     metadata: dict = field(default_factory=dict)
+    # Save the payer's method for later off-session charges (Stripe:
+    # ``setup_future_usage=off_session``); needs ``customer_ref``.
+    save_method: bool = False
+    # Payment method types the page offers (const.METHOD_TYPES keys, Stripe's
+    # ``payment_method_types``); () lets the gateway choose.
+    method_types: tuple = ()
+
+
+@dataclass(frozen=True)
+class SavedMethod:
+    """A payment method saved at the gateway, as shown and charged later:
+    never a card number."""
+
+    method_ref: str  # pm_...
+    customer_ref: str = ""  # cus_...
+    method_type: str = "card"  # const.METHOD_TYPES key
+    brand: str = ""  # card brand, or the bank's name
+    last4: str = ""
+    exp_month: int = 0
+    exp_year: int = 0
+    mandate_ref: str = ""  # the debit mandate's id
+    mandate_at: int = 0  # epoch seconds the mandate was accepted
+    wallet: str = ""  # apple_pay / google_pay: the card came through a wallet
+
+
+@dataclass(frozen=True)
+class SetupRequest:
+    """A hosted page that only saves a method (Stripe Checkout ``setup``)."""
+
+    partner_id: int
+    customer_ref: str
+    success_url: str
+    cancel_url: str
+    idempotency_key: str
+    currency: str = ""  # ISO 4217, upper case (SEPA needs EUR)
+    method_types: tuple = ()  # () = the gateway's default
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    """An off-session charge of a saved method for one invoice."""
+
+    invoice_id: int
+    invoice_name: str
+    amount_minor: int
+    currency: str  # ISO 4217, upper case
+    customer_ref: str
+    method_ref: str
+    idempotency_key: str
+    description: str = ""
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    """What an off-session charge did right away (its webhook confirms it)."""
+
+    # succeeded / processing (a debit: days to settle) / requires_action (the
+    # bank wants the customer: send them the link) / declined
+    status: str
+    payment_ref: str = ""  # pi_...
+    # card_declined, insufficient_funds, expired_card, authentication_required...
+    decline_code: str = ""
+    message: str = ""  # the gateway's own words
+    # ``(payload, headers)`` of the event the charge brings, for gateways
+    # with no servers to send it (demo): fed to the intake by the caller.
+    webhook: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -307,6 +375,14 @@ class NormalizedEvent:
     payment_method: str = ""
     card_brand: str = ""
     card_country: str = ""
+    # Saved methods: the payment method and customer at the gateway (a
+    # payment's, or the method saved/removed), why a payment was declined
+    # (the gateway's decline code), and whether the payer asked to save the
+    # method they paid with.
+    method_ref: str = ""
+    customer_ref: str = ""
+    decline_code: str = ""
+    save_method: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -399,6 +475,12 @@ class GatewayAdapter:
     registers_webhooks = False
     # How many days back the gateway lists events (None: it does not).
     event_history_days = None
+    # Payment methods can be saved and charged later off-session
+    # (``create_setup_checkout``, ``get_saved_method``, ``charge_saved_method``,
+    # ``detach_method``).
+    saves_methods = False
+    # Payment method types (const.METHOD_TYPES keys) its pages can offer.
+    method_types = ("card",)
 
     def __init__(self, config):
         self.config = config
@@ -427,6 +509,29 @@ class GatewayAdapter:
         took the money itself (Stripe, demo), nothing to do on return.
         """
         return None
+
+    # Saved payment methods (``saves_methods``).
+    def create_setup_checkout(self, request):
+        """A hosted page that only saves a method (a ``SetupRequest`` in, a
+        ``CheckoutSession`` with no amount out); the method comes back with
+        a ``method_saved`` event."""
+        raise GatewayError(_lt("this gateway cannot save payment methods"))
+
+    def get_saved_method(self, method_ref):
+        """The ``SavedMethod`` of ``method_ref`` as the gateway has it now."""
+        raise GatewayError(_lt("this gateway cannot save payment methods"))
+
+    def charge_saved_method(self, request):
+        """Charge a saved method off-session (a ``ChargeRequest``); return a
+        ``ChargeResult``. A decline is a result, not an exception; a network
+        failure raises ``GatewayUnreachable``; the same idempotency key
+        returns the first answer again."""
+        raise GatewayError(_lt("this gateway cannot charge saved payment methods"))
+
+    def detach_method(self, method_ref):
+        """Remove a saved method at the gateway; a method already removed or
+        unknown is no error."""
+        raise GatewayError(_lt("this gateway cannot save payment methods"))
 
     # Webhooks: verify raw bytes first, then normalise the parsed JSON.
     # Event type -> normalised kind (const.EVENT_KINDS), for the envelope.

@@ -5,19 +5,23 @@ so the adapter needs the server's public base URL, passed in
 ``GatewayConfig.extra["base_url"]`` by the caller (the adapter never reads the ORM).
 """
 
+import hashlib
 import json
 import secrets
 import time
+from datetime import date
 
 from odoo.tools import LazyTranslate
 
 from ..const import DEMO_EVENT_KINDS
 from . import signature
 from .base import (
+    ChargeResult,
     CheckoutSession,
     GatewayAdapter,
     GatewayError,
     NormalizedEvent,
+    SavedMethod,
     minor_units,
 )
 from .stripe_events import payment_method_values
@@ -26,6 +30,23 @@ _lt = LazyTranslate(__name__, default_lang="en_US")
 
 SIGNATURE_HEADER = "Paycrm-Signature"
 DEMO_CHECKOUT_PATH = "/paycrm/demo/checkout/"
+# The demo page that only saves a method (``create_setup_checkout``).
+DEMO_SETUP_PATH = "/paycrm/demo/setup/"
+# Saved demo methods are ``pm_demo_<n>``; their prefix decides what a charge
+# does (``charge_saved_method``): declined, the bank asks the customer to
+# authenticate, a debit that settles later; anything else succeeds.
+DEMO_METHOD_PREFIX = "pm_demo_"
+DEMO_CHARGE_OUTCOMES = (
+    ("pm_demo_declined", "declined", "card_declined"),
+    ("pm_demo_auth", "requires_action", "authentication_required"),
+    ("pm_demo_debit", "processing", ""),
+)
+DEMO_CHARGE_EVENTS = {
+    "succeeded": "payment.succeeded",
+    "processing": "payment.processing",
+    "declined": "payment.failed",
+    "requires_action": "payment.failed",
+}
 
 
 # What the demo checkout page offers the payer (payment method types).
@@ -47,6 +68,8 @@ class DemoAdapter(GatewayAdapter):
     syncs_customers = False
     hosted_here = True
     generates_webhook_secret = True
+    saves_methods = True
+    method_types = ("card", "sepa_debit")
 
     def check_connection(self):
         return "demo gateway (no account needed)"
@@ -75,7 +98,15 @@ class DemoAdapter(GatewayAdapter):
 
     @staticmethod
     def payment_object(
-        session_id, amount_minor, currency, metadata, paid=True, method=None, attempt=0
+        session_id,
+        amount_minor,
+        currency,
+        metadata,
+        paid=True,
+        method=None,
+        attempt=0,
+        method_ref="",
+        customer_ref="",
     ):
         """The ``data.object`` of a demo ``payment.succeeded/failed`` event.
 
@@ -84,6 +115,8 @@ class DemoAdapter(GatewayAdapter):
         same payment, whose event the event store takes once.
         ``method``: ``(type, card brand, card country)`` the payer chose on the
         demo page, sent as Stripe's ``payment_method_details``.
+        ``method_ref``: the demo method (``pm_demo_<n>``) the payer asked to
+        save for later (of the customer ``customer_ref``).
         """
         obj = {
             "id": f"demo_pay_{session_id}" + (f"_{attempt}" if attempt else ""),
@@ -95,6 +128,10 @@ class DemoAdapter(GatewayAdapter):
             "status": "succeeded" if paid else "failed",
             "metadata": {key: str(value) for key, value in metadata.items()},
         }
+        if method_ref:
+            obj.update(
+                payment_method=method_ref, customer=customer_ref, save_method=True
+            )
         if method:
             kind, brand, country = method
             obj["payment_method_details"] = {"type": kind}
@@ -104,6 +141,143 @@ class DemoAdapter(GatewayAdapter):
                     "country": country,
                 }
         return obj
+
+    # -- saved methods -------------------------------------------------------
+
+    def create_setup_checkout(self, request):
+        """The demo page that saves a demo card (``DEMO_SETUP_PATH``)."""
+        base_url = (self.config.extra.get("base_url") or "").rstrip("/")
+        if not base_url:
+            raise GatewayError(_lt("the demo gateway needs the server's base URL"))
+        session_id = f"demo_setup_{secrets.token_hex(12)}"
+        return CheckoutSession(
+            session_id=session_id,
+            url=f"{base_url}{DEMO_SETUP_PATH}{session_id}",
+            amount_minor=0,
+            currency=(request.currency or "").upper(),
+            expires_at=int(time.time()) + 24 * 3600,
+        )
+
+    def get_saved_method(self, method_ref):
+        """A demo method: a Visa ending 4242 expiring in three years, or a
+        SEPA account (``pm_demo_debit*``) with its mandate."""
+        if not (method_ref or "").startswith(DEMO_METHOD_PREFIX):
+            raise GatewayError(
+                _lt("unknown demo payment method %(ref)s", ref=repr(method_ref))
+            )
+        if method_ref.startswith("pm_demo_debit"):
+            return SavedMethod(
+                method_ref=method_ref,
+                method_type="sepa_debit",
+                last4="3000",
+                mandate_ref=f"mandate_{method_ref}",
+                mandate_at=int(time.time()),
+            )
+        return SavedMethod(
+            method_ref=method_ref,
+            method_type="card",
+            brand="visa",
+            last4="4242",
+            exp_month=12,
+            exp_year=date.today().year + 3,
+        )
+
+    def charge_saved_method(self, request):
+        """Answers by the method's prefix (``DEMO_CHARGE_OUTCOMES``), with the
+        signed event of the outcome in ``webhook``: the same idempotency key
+        makes the same payment and event."""
+        status, code = "succeeded", ""
+        for prefix, outcome, decline in DEMO_CHARGE_OUTCOMES:
+            if request.method_ref.startswith(prefix):
+                status, code = outcome, decline
+                break
+        digest = hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:24]
+        metadata = {"paycrm_invoice_id": str(request.invoice_id)} | {
+            key: str(value) for key, value in request.metadata.items()
+        }
+        method = "sepa_debit" if status == "processing" else "card"
+        obj = self.charge_object(
+            f"demo_pay_{digest}", request, metadata, status, code, method
+        )
+        event = self.build_event(
+            DEMO_CHARGE_EVENTS[status], obj, event_id=f"evt_{obj['id']}_{status}"
+        )
+        messages = {
+            "declined": "Your card was declined.",
+            "requires_action": "The bank asks the customer to authenticate.",
+        }
+        return ChargeResult(
+            status=status,
+            payment_ref=obj["id"],
+            decline_code=code,
+            message=messages.get(status, ""),
+            webhook=self.webhook(event),
+        )
+
+    @staticmethod
+    def charge_object(payment_id, request, metadata, status, decline_code, method):
+        """The ``data.object`` of a demo off-session charge's event."""
+        paid = status == "succeeded"
+        obj = {
+            "id": payment_id,
+            "object": "payment",
+            "amount": int(request.amount_minor),
+            "currency": request.currency.lower(),
+            "fee": demo_fee(request.amount_minor) if paid else 0,
+            "status": "failed" if status in ("declined", "requires_action") else status,
+            "customer": request.customer_ref,
+            "payment_method": request.method_ref,
+            "off_session": True,
+            "metadata": metadata,
+            "payment_method_details": {"type": method},
+        }
+        if method == "card":
+            obj["payment_method_details"]["card"] = {"brand": "visa", "country": ""}
+        if decline_code:
+            obj["decline_code"] = decline_code
+        return obj
+
+    def debit_settled_webhook(self, payment_ref, request, succeeded=True):
+        """``(payload, headers)`` of the event settling a processing demo debit
+        (``payment.succeeded`` or ``payment.failed``) that ``request`` (the
+        ``ChargeRequest``) started: the demo has no bank to wait for."""
+        metadata = {"paycrm_invoice_id": str(request.invoice_id)} | {
+            key: str(value) for key, value in request.metadata.items()
+        }
+        status = "succeeded" if succeeded else "declined"
+        obj = self.charge_object(
+            payment_ref,
+            request,
+            metadata,
+            status,
+            "" if succeeded else "insufficient_funds",
+            "sepa_debit",
+        )
+        event = self.build_event(
+            DEMO_CHARGE_EVENTS[status], obj, event_id=f"evt_{payment_ref}_{status}"
+        )
+        return self.webhook(event)
+
+    def method_webhook(self, saved, metadata=None, removed=False):
+        """``(payload, headers)`` of ``method.saved`` (or ``method.removed``)
+        for ``saved`` (a ``SavedMethod``), as the demo pages bring it."""
+        obj = {
+            "id": saved.method_ref,
+            "object": "payment_method",
+            "type": saved.method_type,
+            "customer": saved.customer_ref,
+            "metadata": {key: str(value) for key, value in (metadata or {}).items()},
+        }
+        event_type = "method.removed" if removed else "method.saved"
+        return self.webhook(
+            self.build_event(
+                event_type, obj, event_id=f"evt_{saved.method_ref}_{event_type}"
+            )
+        )
+
+    def detach_method(self, method_ref):
+        # Demo methods live only in our own table.
+        return None
 
     # -- webhooks ------------------------------------------------------------
 
@@ -155,6 +329,7 @@ class DemoAdapter(GatewayAdapter):
         meta = obj.get("metadata") or {}
         status = obj.get("status", "")
         payment_ref = obj.get("payment", "") if obj.get("object") != "payment" else ""
+        is_method = obj.get("object") == "payment_method"
         extra = {"metadata": meta}
         money = ""
         if kind == "dispute_opened":
@@ -182,6 +357,12 @@ class DemoAdapter(GatewayAdapter):
             settle_amount_minor=minor_units(obj, "settle_amount"),
             status=status,
             money=money,
+            method_ref=obj.get("id", "")
+            if is_method
+            else obj.get("payment_method", ""),
+            customer_ref=obj.get("customer") or "",
+            decline_code=obj.get("decline_code") or "",
+            save_method=bool(obj.get("save_method")),
             extra=extra,
             **payment_method_values(obj.get("payment_method_details")),
         )

@@ -60,6 +60,8 @@ class StripeAdapter(StripeSyncMixin, GatewayAdapter):
     not_stripe = staticmethod(not_stripe)
     # Checkout Sessions live between 30 minutes and 24 hours.
     session_hours = (const.STRIPE_SESSION_MIN_HOURS, const.STRIPE_SESSION_MAX_HOURS)
+    saves_methods = True
+    method_types = ("card", "sepa_debit", "us_bank_account")
 
     @classmethod
     def refund_metadata(cls, payment_event):
@@ -207,6 +209,15 @@ class StripeAdapter(StripeSyncMixin, GatewayAdapter):
             params["customer"] = request.customer_ref
         elif request.customer_email:
             params["customer_email"] = request.customer_email
+        if request.save_method:
+            if not request.customer_ref:
+                raise GatewayError(
+                    _lt("saving the payment method needs the customer at Stripe")
+                )
+            # Saved on the customer, for charges made without them.
+            params["payment_intent_data"]["setup_future_usage"] = "off_session"
+        if request.method_types:
+            params["payment_method_types"] = list(request.method_types)
         session = self._call(
             self.client.v1.checkout.sessions.create,
             params=params,

@@ -36,6 +36,55 @@ def payment_method_values(details):
     return values
 
 
+def intent_method_values(intent):
+    """The saved-method fields of a PaymentIntent (a dict): the method it
+    charged (or tried), its customer, why it was declined and whether the
+    payer asked to save the method."""
+    error = intent.get("last_payment_error") or {}
+    if not isinstance(error, dict):
+        error = {}
+    values = {
+        "method_ref": _ref(intent.get("payment_method"))
+        or _ref(error.get("payment_method")),
+        "customer_ref": _ref(intent.get("customer")),
+        "decline_code": str(error.get("decline_code") or error.get("code") or ""),
+        "save_method": intent.get("setup_future_usage")
+        in ("off_session", "on_session"),
+    }
+    return {key: value for key, value in values.items() if value}
+
+
+def _setup_fields(obj, event):
+    """Method fields of a saved-method event: a Checkout Session in setup
+    mode, a SetupIntent or a PaymentMethod (``payment_method.detached``,
+    whose customer is only in the event's ``previous_attributes``)."""
+    kind = obj.get("object")
+    extra = {}
+    values = {"customer_ref": _ref(obj.get("customer"))}
+    intent = None
+    if kind == "checkout.session":
+        values["session_ref"] = obj.get("id", "")
+        intent = obj.get("setup_intent")
+        extra["setup_intent"] = _ref(intent)
+    elif kind == "setup_intent":
+        intent = obj
+        extra["setup_intent"] = obj.get("id", "")
+    elif kind == "payment_method":
+        values["method_ref"] = obj.get("id", "")
+        values.update(payment_method_values(obj))
+        if not values["customer_ref"]:
+            previous = (event.get("data") or {}).get("previous_attributes") or {}
+            values["customer_ref"] = _ref(previous.get("customer"))
+    if isinstance(intent, dict):
+        method = intent.get("payment_method")
+        values["method_ref"] = _ref(method)
+        values["customer_ref"] = values["customer_ref"] or _ref(intent.get("customer"))
+        if isinstance(method, dict):
+            values.update(payment_method_values(method))
+        extra["mandate"] = _ref(intent.get("mandate"))
+    return values, extra
+
+
 def _payment_fields(obj, event_type):
     """Payment references and fee of a Checkout Session or a PaymentIntent."""
     if obj.get("object") == "checkout.session":
@@ -43,17 +92,22 @@ def _payment_fields(obj, event_type):
         if obj.get("client_reference_id") and "paycrm_invoice_id" not in meta:
             meta["paycrm_invoice_id"] = obj["client_reference_id"]
         status = obj.get("payment_status") or ""
-        return {
+        fields = {
             "payment_ref": _ref(obj.get("payment_intent")),
             "session_ref": obj.get("id", ""),
             "amount_minor": minor_units(obj, "amount_total"),
             "status": status,
-        }, meta
+            "customer_ref": _ref(obj.get("customer")),
+        }
+        if isinstance(obj.get("payment_intent"), dict):
+            fields.update(intent_method_values(obj["payment_intent"]))
+        return fields, meta
     charge = obj.get("latest_charge")
     fields = {
         "payment_ref": obj.get("id", ""),
         "amount_minor": minor_units(obj, "amount_received", "amount"),
         "status": obj.get("status") or "",
+        **intent_method_values(obj),
     }
     if isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict):
         fields.update(settlement_values(charge["balance_transaction"], obj))
@@ -131,6 +185,9 @@ def event_kind(event, kinds):
     obj = data.get("object") if isinstance(data, dict) else None
     if not isinstance(obj, dict):
         return kind, None
+    if event.get("type") == "checkout.session.completed" and obj.get("mode") == "setup":
+        # A page that only saved a payment method.
+        return "method_saved", None
     if (
         event.get("type") == "checkout.session.completed"
         and obj.get("payment_status") != "paid"
@@ -211,6 +268,11 @@ def normalize_event(event, kind, reason=None):
             values["money"] = "back"
     elif kind.startswith("payout_"):
         values["status"] = obj.get("status", "")
+    elif kind in ("method_saved", "method_removed"):
+        fields, more = _setup_fields(obj, event)
+        values.update(fields)
+        values["status"] = obj.get("status", "")
+        extra.update(more)
     extra["metadata"] = meta
     return NormalizedEvent(
         external_id=event["id"],

@@ -159,11 +159,12 @@ class TestGatewaySync(WebhookHttpCase):
         kept = self.standin.record_event("payment_intent.canceled", obj)
         self._first_sync()
         self.assertEqual(self._synced().mapped("external_id"), [kept["id"]])
-        # Stripe filters by type: only the connector's were asked for.
-        types = self.standin.last("GET", "/v1/events").params["types"]
-        self.assertEqual(
-            sorted(types), sorted(self.gateway._paycrm_adapter().webhook_event_types())
+        # The connector handles more types than Stripe filters on (20): the
+        # list is read unfiltered and the unhandled types skipped here.
+        self.assertGreater(
+            len(self.gateway._paycrm_adapter().webhook_event_types()), 20
         )
+        self.assertNotIn("types", self.standin.last("GET", "/v1/events").params)
 
     def test_first_sync_asks_from_when_and_refuses_beyond_history(self):
         action = self.gateway.action_paycrm_sync_now()
