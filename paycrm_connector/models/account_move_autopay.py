@@ -8,7 +8,7 @@ AUTOPAY_GROUP = "paycrm_connector.group_paycrm_autopay"
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _inherit = "account.move"  # pylint: disable=consider-merging-classes-inherited
 
     paycrm_autopay_attempt_ids = fields.One2many(
         "paycrm.autopay.attempt",

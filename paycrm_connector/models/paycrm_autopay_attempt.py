@@ -46,7 +46,6 @@ class PaycrmAutopayAttempt(models.Model):
 
     invoice_id = fields.Many2one(
         "account.move",
-        string="Invoice",
         required=True,
         readonly=True,
         index=True,
@@ -59,7 +58,7 @@ class PaycrmAutopayAttempt(models.Model):
     method_id = fields.Many2one(
         "paycrm.payment.method", string="Payment Method", readonly=True
     )
-    gateway_id = fields.Many2one("paycrm.gateway", string="Gateway", readonly=True)
+    gateway_id = fields.Many2one("paycrm.gateway", readonly=True)
     attempt = fields.Integer(
         readonly=True, help="1 for the charge on the due date, then each retry."
     )
@@ -78,7 +77,6 @@ class PaycrmAutopayAttempt(models.Model):
     decline_code = fields.Char(readonly=True)
     message = fields.Char(readonly=True, help="The gateway's own words.")
     next_retry = fields.Date(
-        string="Next Retry",
         readonly=True,
         help="The daily run charges again from this date (declined attempts).",
     )

@@ -1,4 +1,5 @@
-"""The auto-pay settings of a company: its retry schedule after a decline."""
+"""The auto-pay settings of a company: its retry schedule after a decline
+(shown in Settings through res_config_settings.py)."""
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
@@ -8,7 +9,7 @@ from .paycrm_autopay import parse_retry_days
 
 
 class ResCompany(models.Model):
-    _inherit = "res.company"
+    _inherit = "res.company"  # pylint: disable=consider-merging-classes-inherited
 
     paycrm_autopay_retry_days = fields.Char(
         string="Auto-pay Retry Schedule",
@@ -33,11 +34,3 @@ class ResCompany(models.Model):
                         part=exc.args[0],
                     )
                 ) from exc
-
-
-class ResConfigSettings(models.TransientModel):
-    _inherit = "res.config.settings"
-
-    paycrm_autopay_retry_days = fields.Char(
-        related="company_id.paycrm_autopay_retry_days", readonly=False
-    )
