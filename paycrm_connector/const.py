@@ -94,6 +94,10 @@ METHOD_TYPES = [
     ("us_bank_account", "US bank account (ACH)"),
     ("wallet", "Wallet"),
 ]
+# ``ChargeResult.decline_code`` of a charge the gateway refused because the
+# saved method is gone (detached, deleted, unknown): the customer must save
+# another one, like after an ``expired_card`` decline.
+DECLINE_METHOD_GONE = "payment_method_gone"
 # Bank debits: the payment is "processing" for days before it succeeds or fails.
 DELAYED_METHOD_TYPES = ("sepa_debit", "us_bank_account")
 # Auto-pay: days after a declined charge the next attempts are made (default

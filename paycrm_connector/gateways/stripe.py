@@ -312,7 +312,9 @@ class StripeAdapter(StripeMethodsMixin, StripeSyncMixin, GatewayAdapter):
         needs_owner = event.kind != "payment_succeeded" and not event.extra.get(
             "metadata", {}
         ).get("paycrm_invoice_id")
-        if not (needs_payment or needs_owner):
+        # A debit in flight: say which method it is (SEPA, ACH...).
+        needs_method = event.kind == "payment_pending" and not event.payment_method
+        if not (needs_payment or needs_owner or needs_method):
             return event
         pi_id = event.payment_ref
         if not pi_id and event.extra.get("charge"):

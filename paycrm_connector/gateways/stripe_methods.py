@@ -23,6 +23,8 @@ CHARGE_STATUSES = {
     "requires_action": "requires_action",
     "requires_confirmation": "requires_action",
 }
+# Stripe's error codes for a saved method that cannot be charged any more.
+GONE_CODES = ("payment_method_unexpected_state",)
 # Decline codes that mean the bank wants the customer (3-D Secure...).
 ACTION_CODES = ("authentication_required",)
 # How many of a method's SetupIntents / its customer's PaymentIntents are
@@ -185,6 +187,21 @@ class StripeMethodsMixin:
         except stripe_sdk.CardError as exc:
             # A decline answers 402 with the intent it left: a result.
             return self._declined(exc)
+        except stripe_sdk.InvalidRequestError as exc:
+            error = exc.error
+            code = (error and error.code) or ""
+            param = (error and error.param) or ""
+            if code in GONE_CODES or (
+                code == "resource_missing" and param == "payment_method"
+            ):
+                # The saved method was detached or deleted: no charge was
+                # made; the customer has to save another.
+                return ChargeResult(
+                    status="declined",
+                    decline_code=const.DECLINE_METHOD_GONE,
+                    message=str((error and error.message) or ""),
+                )
+            raise
         intent = intent.to_dict()
         status = CHARGE_STATUSES.get(intent.get("status"), "declined")
         values = intent_method_values(intent)

@@ -21,6 +21,12 @@ an off-session charge of a method does (``CHARGE_OUTCOMES``):
   intent left ``requires_action``;
 * ``pm_sepa_debit``, ``pm_usBankAccount``: ``processing`` (debits; their
   outcome comes with ``settle_processing``).
+
+The test ids themselves are shared (Stripe clones them for each customer):
+any customer may charge them, and detaching one does not stop its use. An
+id of its own (``pm_card_visa_17``) belongs to the customer it is attached
+to, and once detached it is refused (400 ``payment_method_unexpected_state``).
+Charges need the customer to exist: ``standin.put("customer", {...})``.
 """
 
 import copy
@@ -124,6 +130,9 @@ class MethodsMixin:
     def _init_methods(self):
         """The routes of saved methods (before the generic ``GET
         /v1/<collection>/<id>``, which serves SetupIntents and mandates)."""
+        # Methods detached (not Stripe's shared test ids): charging them is
+        # refused, as Stripe refuses a detached method.
+        self.detached_methods = set()
         return [
             ("GET", METHODS_PATH + "/([^/]+)", self._get_method),
             ("POST", METHODS_PATH + "/([^/]+)/attach", self._attach_method),
@@ -203,7 +212,9 @@ class MethodsMixin:
                 txn = self._balance_transaction(
                     intent, charge["id"], "charge", with_fee=True
                 )
-                charge.update(status="succeeded", paid=True, balance_transaction=txn["id"])
+                charge.update(
+                    status="succeeded", paid=True, balance_transaction=txn["id"]
+                )
                 intent.update(status="succeeded", amount_received=intent["amount"])
             else:
                 code = decline_code or "insufficient_funds"
@@ -267,7 +278,9 @@ class MethodsMixin:
             id=seti_id,
             created=self.now(),
             customer=session.get("customer"),
-            metadata=dict((session.get("setup_intent_data") or {}).get("metadata") or {}),
+            metadata=dict(
+                (session.get("setup_intent_data") or {}).get("metadata") or {}
+            ),
             payment_method=None,
             payment_method_types=session.get("payment_method_types") or ["card"],
             status="requires_payment_method",
@@ -406,6 +419,8 @@ class MethodsMixin:
             )
         previous = method["customer"]
         method["customer"] = None
+        if method_id not in METHOD_TEMPLATES:
+            self.detached_methods.add(method_id)
         event = self._record("payment_method.detached", method)
         if event:
             event["data"]["previous_attributes"] = {"customer": previous}
@@ -442,13 +457,26 @@ class MethodsMixin:
                 400, "The stand-in only takes confirm=true&off_session=true intents."
             )
         self._retrieve(params, "customers", params["customer"])
-        pm = self.payment_method(params["payment_method"])
-        if pm is not None and pm.get("customer") not in (None, params["customer"]):
+        method_id = params["payment_method"]
+        pm = self.payment_method(method_id)
+        if method_id in self.detached_methods:
             raise self.error(
                 400,
-                "The provided PaymentMethod is attached to another customer.",
+                f"The PaymentMethod {method_id} was detached from a Customer and "
+                "may not be used again.",
+                code="payment_method_unexpected_state",
                 param="payment_method",
             )
+        # Stripe's test ids (``pm_card_visa``) are cloned for each customer
+        # who uses them; other ids belong to one customer.
+        shared = method_id in METHOD_TEMPLATES
+        if pm is not None and not shared:
+            if pm.get("customer") not in (None, params["customer"]):
+                raise self.error(
+                    400,
+                    "The provided PaymentMethod is attached to another customer.",
+                    param="payment_method",
+                )
         common = {
             "amount": params["amount"],
             "currency": params["currency"],

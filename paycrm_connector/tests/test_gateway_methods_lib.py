@@ -119,11 +119,17 @@ class TestGatewayMethodsLib(BaseCase):
         self.assertEqual(params["customer"], self.customer)
         self.assertEqual(params["payment_method_types"], ["card", "sepa_debit"])
         self.assertEqual(params["metadata"][const.META_PARTNER_ID], "42")
-        self.assertEqual(params["setup_intent_data"]["metadata"]["paycrm_partner_id"], "42")
+        self.assertEqual(
+            params["setup_intent_data"]["metadata"]["paycrm_partner_id"], "42"
+        )
         self.assertIn("session_id={CHECKOUT_SESSION_ID}", params["success_url"])
-        self.assertTrue(params["success_url"].startswith("https://erp.example.com/my/methods?ok=1&"))
+        self.assertTrue(
+            params["success_url"].startswith("https://erp.example.com/my/methods?ok=1&")
+        )
         # The same key replays the same session.
-        self.assertEqual(self.setup_session(method_types=("card", "sepa_debit")), session)
+        self.assertEqual(
+            self.setup_session(method_types=("card", "sepa_debit")), session
+        )
 
         done = self.standin.complete_setup_session(session.session_id, "pm_card_visa")
         session_event, intent_event = done["events"]
@@ -261,6 +267,7 @@ class TestGatewayMethodsLib(BaseCase):
         self.assertEqual((norm.kind, norm.payment_ref), ("payment_pending", pi_id))
         self.assertEqual((norm.amount_minor, norm.currency), (5000, "EUR"))
         self.assertEqual(norm.method_ref, "pm_sepa_debit")
+        self.assertEqual(norm.payment_method, "sepa_debit")
         self.assertTrue(norm.save_method)
         self.assertEqual(norm.invoice_id, 7)
         settled = self.standin.settle_processing(pi_id)
@@ -374,8 +381,12 @@ class TestGatewayMethodsLib(BaseCase):
         (event,) = self.standin.events_of("payment_intent.processing")
         norm = self.parse(event)
         self.assertEqual(norm.kind, "payment_pending")
-        self.assertEqual((norm.payment_ref, norm.amount_minor), (result.payment_ref, 12500))
+        self.assertEqual(
+            (norm.payment_ref, norm.amount_minor), (result.payment_ref, 12500)
+        )
         self.assertEqual(norm.method_ref, "pm_sepa_debit")
+        # The intent's event names its charge only: the method type is read.
+        self.assertEqual(norm.payment_method, "sepa_debit")
         settled = self.standin.settle_processing(result.payment_ref, succeeded=False)
         (failed,) = settled["events"]
         norm = self.parse(failed)
@@ -416,7 +427,9 @@ class TestGatewayMethodsLib(BaseCase):
     def test_detach_records_its_event_and_twice_is_fine(self):
         self.standin.payment_method("pm_card_visa", self.customer)
         self.adapter.detach_method("pm_card_visa")
-        self.assertIsNone(self.standin.get("payment_method", "pm_card_visa")["customer"])
+        self.assertIsNone(
+            self.standin.get("payment_method", "pm_card_visa")["customer"]
+        )
         (event,) = self.standin.events_of("payment_method.detached")
         norm = self.parse(event)
         self.assertEqual(norm.kind, "method_removed")
@@ -427,6 +440,32 @@ class TestGatewayMethodsLib(BaseCase):
         self.adapter.detach_method("pm_card_visa")
         self.adapter.detach_method("pm_unknown")
         self.assertEqual(len(self.standin.events_of("payment_method.detached")), 1)
+
+    def test_removed_or_unknown_method_is_a_decline(self):
+        self.standin.payment_method("pm_card_visa_17", self.customer)
+        self.adapter.detach_method("pm_card_visa_17")
+        for n, method in enumerate(("pm_card_visa_17", "pm_nothing")):
+            with self.subTest(method=method):
+                result = self.adapter.charge_saved_method(
+                    charge_request(method, self.customer, key=f"gone-{n}")
+                )
+                self.assertEqual(
+                    (result.status, result.decline_code, result.payment_ref),
+                    ("declined", const.DECLINE_METHOD_GONE, ""),
+                )
+                self.assertTrue(result.message)
+        self.assertFalse(self.standin.objects["payment_intent"])
+
+    def test_test_ids_are_shared_own_ids_are_not(self):
+        other = self.standin.put("customer", {"email": "b@example.com"})["id"]
+        self.standin.payment_method("pm_card_visa", self.customer)
+        result = self.adapter.charge_saved_method(charge_request("pm_card_visa", other))
+        self.assertEqual(result.status, "succeeded")
+        self.standin.payment_method("pm_card_visa_9", self.customer)
+        with self.assertRaisesRegex(GatewayError, "another customer"):
+            self.adapter.charge_saved_method(
+                charge_request("pm_card_visa_9", other, key="k-9")
+            )
 
     def test_attach_route(self):
         method = self.adapter.client.v1.payment_methods.attach(
@@ -501,16 +540,22 @@ class TestDemoMethodsLib(BaseCase):
         norm = self.booked(
             self.adapter.debit_settled_webhook(result.payment_ref, request)
         )
-        self.assertEqual((norm.kind, norm.payment_ref), ("payment_succeeded", result.payment_ref))
+        self.assertEqual(
+            (norm.kind, norm.payment_ref), ("payment_succeeded", result.payment_ref)
+        )
         self.assertGreater(norm.fee_minor, 0)
         norm = self.booked(
             self.adapter.debit_settled_webhook(result.payment_ref, request, False)
         )
-        self.assertEqual((norm.kind, norm.decline_code), ("payment_failed", "insufficient_funds"))
+        self.assertEqual(
+            (norm.kind, norm.decline_code), ("payment_failed", "insufficient_funds")
+        )
 
     def test_saved_methods_and_their_events(self):
         card = self.adapter.get_saved_method("pm_demo_3")
-        self.assertEqual((card.brand, card.last4, card.method_type), ("visa", "4242", "card"))
+        self.assertEqual(
+            (card.brand, card.last4, card.method_type), ("visa", "4242", "card")
+        )
         debit = self.adapter.get_saved_method("pm_demo_debit_3")
         self.assertEqual(debit.method_type, "sepa_debit")
         self.assertTrue(debit.mandate_ref and debit.mandate_at)
@@ -535,4 +580,6 @@ class TestDemoMethodsLib(BaseCase):
         )
         norm = self.booked((payload, headers))
         self.assertTrue(norm.save_method)
-        self.assertEqual((norm.method_ref, norm.customer_ref), ("pm_demo_9", "demo_cus_1"))
+        self.assertEqual(
+            (norm.method_ref, norm.customer_ref), ("pm_demo_9", "demo_cus_1")
+        )
