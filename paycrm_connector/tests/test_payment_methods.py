@@ -346,3 +346,4 @@ class TestPaymentMethods(WebhookCommon, PaycrmLinkCase):
         )
         self.assertEqual(len(activities), 1)
         self.assertEqual(self.customer.paycrm_method_expiring_count, 1)
+
