@@ -47,6 +47,8 @@ META_INVOICE_NAME = "paycrm_invoice_name"
 META_COMPANY_ID = "paycrm_company_id"
 META_DB = "paycrm_db"
 META_LINK_ID = "paycrm_link_id"
+# The partner a page saving a payment method is for (Stripe setup sessions).
+META_PARTNER_ID = "paycrm_partner_id"
 
 # Normalised event kinds: every adapter maps its payloads onto these, so the
 # accounting code is written once for all gateways.

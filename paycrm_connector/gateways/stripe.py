@@ -22,9 +22,11 @@ from .money import stripe_exponent
 from .stripe_events import (
     _int,
     _ref,
+    intent_method_values,
     payment_method_values,
     settlement_values,
 )
+from .stripe_methods import StripeMethodsMixin, charge_mandate, check_save_request
 from .stripe_sync import StripeSyncMixin
 
 _lt = LazyTranslate(__name__, default_lang="en_US")
@@ -54,7 +56,7 @@ def not_stripe(status=None):
     )
 
 
-class StripeAdapter(StripeSyncMixin, GatewayAdapter):
+class StripeAdapter(StripeMethodsMixin, StripeSyncMixin, GatewayAdapter):
     code = "stripe"
     event_kinds = STRIPE_EVENT_KINDS
     not_stripe = staticmethod(not_stripe)
@@ -179,6 +181,7 @@ class StripeAdapter(StripeSyncMixin, GatewayAdapter):
     # ------------------------------------------------------------ checkout
 
     def create_checkout(self, request):
+        check_save_request(request)
         metadata = {key: str(value) for key, value in request.metadata.items()}
         params = {
             "mode": "payment",
@@ -210,10 +213,6 @@ class StripeAdapter(StripeSyncMixin, GatewayAdapter):
         elif request.customer_email:
             params["customer_email"] = request.customer_email
         if request.save_method:
-            if not request.customer_ref:
-                raise GatewayError(
-                    _lt("saving the payment method needs the customer at Stripe")
-                )
             # Saved on the customer, for charges made without them.
             params["payment_intent_data"]["setup_future_usage"] = "off_session"
         if request.method_types:
@@ -303,14 +302,19 @@ class StripeAdapter(StripeSyncMixin, GatewayAdapter):
         return stripe_events.normalize_event(event, head.kind, head.reason)
 
     def enrich_event(self, event):
-        """Fetch the PaymentIntent when the event lacks its fee or metadata."""
+        """Fetch the PaymentIntent when the event lacks its fee or metadata
+        (the SetupIntent when a saved-method event lacks the method)."""
+        if event.kind in ("method_saved", "method_removed"):
+            return self.enrich_saved_method_event(event)
         needs_payment = event.kind == "payment_succeeded" and not event.extra.get(
             "fee_known"
         )
         needs_owner = event.kind != "payment_succeeded" and not event.extra.get(
             "metadata", {}
         ).get("paycrm_invoice_id")
-        if not (needs_payment or needs_owner):
+        # A debit in flight: say which method it is (SEPA, ACH...).
+        needs_method = event.kind == "payment_pending" and not event.payment_method
+        if not (needs_payment or needs_owner or needs_method):
             return event
         pi_id = event.payment_ref
         if not pi_id and event.extra.get("charge"):
@@ -328,7 +332,14 @@ class StripeAdapter(StripeSyncMixin, GatewayAdapter):
         extra = dict(event.extra)
         metadata = {**(intent.get("metadata") or {}), **extra.get("metadata", {})}
         extra.update(metadata=metadata, charge=_ref(charge), fee_known=bool(txn))
+        if charge_mandate(charge):
+            extra["mandate"] = charge_mandate(charge)
         changes = {"payment_ref": pi_id, "extra": extra}
+        # The method charged, its customer, a decline's code and whether the
+        # payer saved the method, where the event did not say.
+        for key, value in intent_method_values(intent).items():
+            if not getattr(event, key):
+                changes[key] = value
         if needs_payment and isinstance(txn, dict):
             changes.update(settlement_values(txn, {"currency": charge.get("currency")}))
         if not event.payment_method and isinstance(charge, dict):

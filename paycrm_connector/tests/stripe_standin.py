@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 
 from .http_standin import CIDict, HttpStandin, JsonHandler
 from .stripe_standin_events import EventsMixin
+from .stripe_standin_methods import MethodsMixin
 
 FIXTURES_ENV = "PAYCRM_STRIPE_FIXTURES"
 FIXTURES_RELPATH = Path("shared", "stripe", "fixtures3.json")
@@ -37,6 +38,9 @@ RESOURCES = {
     "dispute": ("dp", "disputes"),
     "event": ("evt", "events"),
     "webhook_endpoint": ("we", "webhook_endpoints"),
+    "setup_intent": ("seti", "setup_intents"),
+    "payment_method": ("pm", "payment_methods"),
+    "mandate": ("mandate", "mandates"),
 }
 KIND_BY_PATH = {path: kind for kind, (_prefix, path) in RESOURCES.items()}
 # Form bodies carry only strings; Stripe types them from its schema. We only need
@@ -135,14 +139,15 @@ class StripeError(Exception):
         self.body = {"error": {"type": type_, "message": message, **extra}}
 
 
-class StripeStandin(EventsMixin, HttpStandin):
+class StripeStandin(MethodsMixin, EventsMixin, HttpStandin):
     """Threaded fake Stripe API on 127.0.0.1; state lives in memory per instance.
 
     Its flows record the events Stripe would send (``record_events``):
     ``complete_session`` a ``checkout.session.completed``, a refund
     ``refund.created`` and ``charge.refunded``, an expiry
     ``checkout.session.expired``; ``GET /v1/events`` lists them. Nothing is
-    delivered: tests post what they want to our endpoint.
+    delivered: tests post what they want to our endpoint. Saved methods,
+    setup sessions and off-session charges: ``stripe_standin_methods``.
     """
 
     error = StripeError
@@ -171,6 +176,7 @@ class StripeStandin(EventsMixin, HttpStandin):
             ("POST", "/v1/refunds", self._create_refund),
             ("GET", "/v1/balance_transactions", self._list_balance_transactions),
             *self._init_events(),
+            *self._init_methods(),
             ("GET", f"/v1/({'|'.join(KIND_BY_PATH)})/([^/]+)", self._retrieve),
         ]
 
@@ -202,24 +208,37 @@ class StripeStandin(EventsMixin, HttpStandin):
     def make_event(*args, **kwargs):
         return make_event(*args, **kwargs)
 
-    def complete_session(self, session_id, amount=None, created=None):
+    def complete_session(self, session_id, amount=None, created=None, method=None):
         """Pay a session as Stripe does: a payment intent, its charge and fee,
         and the ``checkout.session.completed`` event (at ``created``, epoch
-        seconds: now by default) recorded, not delivered."""
+        seconds: now by default) recorded, not delivered.
+
+        ``method``: the payment method test id the payer used (see
+        ``stripe_standin_methods``); a debit (``pm_sepa_debit``) leaves the
+        session unpaid and its intent processing (``payment_intent.processing``
+        recorded too) until ``settle_processing``. A session asking
+        ``setup_future_usage`` saves the method (``pm_card_visa`` when none is
+        given) on its customer."""
         with self._lock:
             session = self.get("checkout.session", session_id)
             if session is None:
                 raise KeyError(session_id)
             pi_id, ch_id = self.new_id("payment_intent"), self.new_id("charge")
+            intent_data = session.get("payment_intent_data") or {}
+            future = intent_data.get("setup_future_usage")
+            if future and not method:
+                method = "pm_card_visa"
             common = {
                 "amount": session["amount_total"] if amount is None else amount,
                 "currency": session["currency"],
                 "customer": session["customer"],
                 # Stripe copies payment_intent_data.metadata onto the intent.
-                "metadata": (session.get("payment_intent_data") or {}).get(
-                    "metadata", {}
-                ),
+                "metadata": intent_data.get("metadata", {}),
             }
+            if method:
+                return self._complete_with_method(
+                    session, common, method, future, (pi_id, ch_id), created
+                )
             txn = self._balance_transaction(common, ch_id, "charge", with_fee=True)
             charge = self.put(
                 "charge",
@@ -258,6 +277,29 @@ class StripeStandin(EventsMixin, HttpStandin):
                 "balance_transaction": txn,
                 "event": event,
             }
+
+    def _complete_with_method(self, session, common, method, future, ids, created):
+        intent, charge, txn, outcome = self._pay(common, method, *ids)
+        intent["setup_future_usage"] = future or None
+        if future:
+            self.payment_method(method, session.get("customer"))
+        status = outcome[0]
+        if status not in ("succeeded", "processing"):
+            raise ValueError(f"{method} declines: a session is not paid with it")
+        paid = "paid" if status == "succeeded" else "unpaid"
+        session.update(
+            status="complete", payment_status=paid, payment_intent=intent["id"]
+        )
+        event = self._record("checkout.session.completed", session, created)
+        if status == "processing":
+            self._record("payment_intent.processing", intent, created)
+        return {
+            "session": session,
+            "payment_intent": intent,
+            "charge": charge,
+            "balance_transaction": txn,
+            "event": event,
+        }
 
     # -- request handling --------------------------------------------------------
 
@@ -305,7 +347,13 @@ class StripeStandin(EventsMixin, HttpStandin):
                 )
             self.idempotent_replays += 1
             return status, json.loads(body), {"Idempotent-Replayed": "true"}
-        status, body = self._route(req)
+        try:
+            status, body = self._route(req)
+        except StripeError as exc:
+            # A declined card (402) is a result: Stripe replays it for the key.
+            if not (key and req.method == "POST" and exc.status == 402):
+                raise
+            status, body = exc.status, exc.body
         if key and req.method == "POST":
             self._idempotency[slot] = (req.params, status, json.dumps(body))
         return status, body, {}
@@ -359,6 +407,7 @@ class StripeStandin(EventsMixin, HttpStandin):
             for price, item in zip(prices, items, strict=True)
         )
         currency = next((p["currency"] for p in prices if "currency" in p), None)
+        currency = currency or params.get("currency")
         session_id = self.new_id("checkout.session")
         # The example is a paid session: reset what only a paid one has.
         session = fixture(
@@ -375,7 +424,10 @@ class StripeStandin(EventsMixin, HttpStandin):
             customer_details=None,
             url=f"{self.url}/pay/{session_id}",
         )
-        return self.put("checkout.session", overlay(session, params))
+        session = self.put("checkout.session", overlay(session, params))
+        if session.get("mode") == "setup":
+            self._setup_session(session)
+        return session
 
     def _expire_session(self, params, session_id):
         session = self._retrieve(params, "checkout/sessions", session_id)

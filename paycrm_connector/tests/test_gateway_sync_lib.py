@@ -131,12 +131,14 @@ class TestStripeSyncLib(BaseCase):
 
     def test_three_pages_each_event_once_newest_first(self):
         recorded = self.record(250)
-        self.record(5, start=NOW - 2000, event_type="customer.created")
+        other = self.record(5, start=NOW - 4000, event_type="customer.created")
         events, pages = walk(self.adapter, NOW - 4000, NOW + 1)
         self.assertEqual(pages, 3)
+        # Unfiltered (the connector handles over 20 types): the types it
+        # does not handle come too, and its caller skips them.
         self.assertEqual(
             [event["id"] for event in events],
-            [event["id"] for event in reversed(recorded)],
+            [event["id"] for event in reversed(other + recorded)],
         )
         self.assertEqual(events[0]["object"], "event")
         one = self.adapter.client.v1.events.retrieve(recorded[0]["id"])
@@ -210,7 +212,7 @@ class TestStripeSyncLib(BaseCase):
         paid = standin.complete_session(session["id"], created=NOW - 60)
         self.assertEqual(paid["event"]["created"], NOW - 60)
         refund_id = self.adapter.refund(paid["payment_intent"]["id"], 3000, "key-1")
-        listed, _pages = walk(self.adapter, NOW - 120, NOW + 60)
+        listed, _pages = walk(self.adapter, NOW - 120, int(time.time()) + 60)
         kinds = {}
         for event in listed:
             parsed = self.adapter.parse_event(event)
