@@ -28,7 +28,11 @@ class PaycrmPortalMethods(CustomerPortal):
         return values
 
     @http.route(
-        "/my/payment_methods", type="http", auth="user", methods=["GET"]
+        "/my/payment_methods",
+        type="http",
+        auth="user",
+        methods=["GET"],
+        website=True,
     )
     def paycrm_my_payment_methods(self, removed=None, **kwargs):
         values = self._prepare_portal_layout_values()
@@ -50,6 +54,7 @@ class PaycrmPortalMethods(CustomerPortal):
         type="http",
         auth="user",
         methods=["POST"],
+        website=True,
     )
     def paycrm_remove_payment_method(self, method_id, **kwargs):
         method = self._paycrm_my_methods().filtered(lambda m: m.id == method_id)

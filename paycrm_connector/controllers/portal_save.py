@@ -146,12 +146,10 @@ class PaycrmSaveOfferMixin:
         refusal = setup._paycrm_refusal()
         if refusal:
             return self._paycrm_setup_refused(setup, refusal)
-        method_rec = (
-            request.env["paycrm.method.setup"]
-            .sudo()
-            ._paycrm_demo_save(setup.gateway_id, setup.partner_id, method, setup)
+        request.env["paycrm.method.setup"].sudo()._paycrm_demo_save(
+            setup.gateway_id, setup.partner_id, method, setup
         )
-        _logger.info("paycrm demo setup %s saved method %s", setup.id, method_rec.id)
+        _logger.info("paycrm demo setup %s: method saved", setup.id)
         return request.redirect("/paycrm/method/saved", code=303)
 
     def _paycrm_setup_refused(self, setup, reason):

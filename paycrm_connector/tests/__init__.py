@@ -57,6 +57,6 @@ from . import test_paypal_reporting_lib
 from . import test_stripe_standin_lib
 from . import test_gateway_sync
 from . import test_gateway_sync_lib
-from . import test_autopay
-from . import test_payment_methods
 from . import test_gateway_methods_lib
+from . import test_payment_methods
+from . import test_autopay

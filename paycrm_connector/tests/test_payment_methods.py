@@ -221,7 +221,8 @@ class TestPaymentMethods(WebhookCommon, PaycrmLinkCase):
         )
         self.assertEqual(refused.status_code, 404)
         no_csrf = self.url_open(f"/my/payment_methods/{mine.id}/remove", data={})
-        self.assertEqual(no_csrf.status_code, 400)
+        # Refused without the CSRF token (Odoo answers 400 or 405).
+        self.assertIn(no_csrf.status_code, (400, 405))
         self.assertTrue(mine.active)
         removed = self.url_open(
             f"/my/payment_methods/{mine.id}/remove",
@@ -346,3 +347,4 @@ class TestPaymentMethods(WebhookCommon, PaycrmLinkCase):
         )
         self.assertEqual(len(activities), 1)
         self.assertEqual(self.customer.paycrm_method_expiring_count, 1)
+
