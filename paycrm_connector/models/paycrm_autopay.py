@@ -41,6 +41,7 @@ _logger = logging.getLogger(__name__)
 
 # Decline codes that say the method itself is unusable (no retry helps).
 METHOD_GONE_CODES = (
+    const.DECLINE_METHOD_GONE,
     "expired_card",
     "payment_method_unactivated",
     "resource_missing",
