@@ -353,6 +353,22 @@ class TestAutopay(PaycrmCommon, SMSCase):
         self.assertEqual(len(self._invoice_attempts(invoice)), 1)
         self.assertEqual(len(invoice.activity_ids), 1)
 
+    def test_expired_card_decline_asks_for_a_new_method_without_retry(self):
+        self._autopay_on(self._method("pm_card_chargeDeclinedExpiredCard"))
+        invoice = self._invoice(45.0)
+        self._run()
+        attempt = self._invoice_attempts(invoice)
+        self.assertEqual(
+            (attempt.state, attempt.decline_code), ("declined", "expired_card")
+        )
+        self.assertFalse(attempt.next_retry)
+        self.assertEqual(invoice.activity_ids.summary, "Auto-pay method unusable")
+        self.assertIn(
+            "could not charge your saved payment method", self._chatter(invoice)
+        )
+        self._run()
+        self.assertEqual(len(self._charges()), 1)
+
     # -- the button --------------------------------------------------------------
 
     def test_button_confirms_method_and_amount_for_its_group_only(self):
