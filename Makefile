@@ -7,7 +7,7 @@ export PYTHON ODOO PAYCRM_DB
 STAMP := .odoo/requirements.stamp
 BENCHES := $(sort $(wildcard bench/bench_*.py))
 
-.PHONY: install pip-deps run test test-odoo lint bench clean bench-reminders bench-links bench-webhooks bench-insights bench-sync
+.PHONY: install pip-deps run test test-odoo lint bench clean bench-reminders bench-links bench-webhooks bench-insights bench-sync bench-autopay
 
 ## install: system packages, Odoo 18, Python deps, .odoo/odoo.conf
 install:
@@ -75,3 +75,7 @@ bench-sync: install
 ## bench-insights: profiles, partner form, analysis views at 200/5k and 2k/50k (SIZES=200:5000 to shorten)
 bench-insights: install
 	@setup/bench.sh bench/bench_insights.py --sizes $${SIZES:-200:5000,2000:50000}
+
+## bench-autopay: daily auto-pay run, 5,000 invoices of 1,000 customers, two runs together vs the button (INVOICES=500 CUSTOMERS=100 to shorten)
+bench-autopay: install
+	@setup/bench.sh bench/bench_autopay.py --invoices $${INVOICES:-5000} --customers $${CUSTOMERS:-1000}

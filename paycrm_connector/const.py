@@ -49,6 +49,20 @@ META_DB = "paycrm_db"
 META_LINK_ID = "paycrm_link_id"
 # The partner a page saving a payment method is for (Stripe setup sessions).
 META_PARTNER_ID = "paycrm_partner_id"
+# Auto-pay (paycrm.autopay.attempt): what became of one try at charging an
+# invoice's saved method. draft: claimed, its call not answered yet; sent: the
+# call got no answer (sent again with the same idempotency key).
+AUTOPAY_ATTEMPT_STATES = [
+    ("draft", "Claimed"),
+    ("sent", "Sent, no answer yet"),
+    ("succeeded", "Succeeded"),
+    ("processing", "Processing"),
+    ("declined", "Declined"),
+    ("action_required", "Customer Action Required"),
+    ("error", "Error"),
+]
+# Saved method types that take only some currencies (a debit scheme's own).
+AUTOPAY_METHOD_CURRENCIES = {"sepa_debit": ("EUR",), "us_bank_account": ("USD",)}
 
 # Normalised event kinds: every adapter maps its payloads onto these, so the
 # accounting code is written once for all gateways.
@@ -206,6 +220,7 @@ ALERT_KINDS = [
     ("webhook_missed", "Webhooks missed"),
     ("webhook_silent", "No webhooks received"),
     ("signature_failures", "Webhook signature failures"),
+    ("debit_failed", "Direct debit failed"),
 ]
 
 ALERT_STATES = [

@@ -20,6 +20,7 @@ from ..gateways import GatewayError, GatewayUnreachable, providers_with
 from ..gateways.demo import DEMO_METHODS
 from ..models.paycrm_link import PaycrmSessionQuota
 from .pay_choice import PaycrmPayChoiceMixin
+from .portal_save import PaycrmSaveOfferMixin
 
 _logger = logging.getLogger(__name__)
 
@@ -28,7 +29,9 @@ PAY_ROUTE = "/paycrm/pay/<int:invoice_id>/<string:access_token>"
 AMOUNT_RE = re.compile(r"[0-9]{1,15}")
 
 
-class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
+class PaycrmLinkController(
+    PaycrmPayChoiceMixin, PaycrmSaveOfferMixin, http.Controller
+):
     # ----------------------------------------------------------------- helpers
 
     def _paycrm_invoice(self, invoice_id, access_token):
@@ -165,6 +168,36 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
     def paycrm_pay(
         self, invoice_id, access_token, amount=None, sig=None, gateway=None, **kwargs
     ):
+        return self._paycrm_pay(invoice_id, access_token, amount, sig, gateway)
+
+    @http.route(
+        f"{PAY_ROUTE}/checkout",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        sitemap=False,
+    )
+    def paycrm_pay_checkout(
+        self,
+        invoice_id,
+        access_token,
+        amount=None,
+        sig=None,
+        gateway=None,
+        save_method=None,
+        **kwargs,
+    ):
+        """The customer's answer to the offer to save their method (CSRF
+        protected): on to the gateway, saving the method when ticked."""
+        return self._paycrm_pay(
+            invoice_id, access_token, amount, sig, gateway, save_method=save_method == "1"
+        )
+
+    def _paycrm_pay(
+        self, invoice_id, access_token, amount, sig, gateway, save_method=None
+    ):
+        """The stable link's answer; ``save_method`` None: not asked yet (the
+        offer to save the method is shown first where the gateway can)."""
         move = self._paycrm_invoice(invoice_id, access_token)
         state = move.paycrm_link_state
         if state == "paid":
@@ -226,11 +259,15 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
             return self._paycrm_choice_page(move, query)
         if choice:
             query["gateway"] = choice.id
+        if save_method is None and self._paycrm_offers_save(move, choice):
+            return self._paycrm_save_offer_page(move, choice, query)
         try:
             link, _created = (
                 request.env["paycrm.link"]
                 .sudo()
-                ._paycrm_checkout_for(move, amount=partial, gateway=choice)
+                ._paycrm_checkout_for(
+                    move, amount=partial, gateway=choice, save_method=bool(save_method)
+                )
             )
         except GatewayError as exc:
             failed = choice or move._paycrm_gateway()
@@ -423,7 +460,13 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
         sitemap=False,
     )
     def paycrm_demo_submit(
-        self, session_ref, outcome="pay", method="card", card_country="", **kwargs
+        self,
+        session_ref,
+        outcome="pay",
+        method="card",
+        card_country="",
+        save_method=None,
+        **kwargs,
     ):
         link = self._paycrm_demo_link(session_ref)
         move = link.move_id
@@ -458,6 +501,11 @@ class PaycrmLinkController(PaycrmPayChoiceMixin, http.Controller):
         )
         if refusal:
             return self._paycrm_demo_refused(link, refusal)
+        if paid and save_method == "1" and method in ("card", "sepa_debit"):
+            # The payer ticked "save for future invoices" on the demo page.
+            request.env["paycrm.method.setup"].sudo()._paycrm_demo_save(
+                link.gateway_id, move.commercial_partner_id, method
+            )
         if paid:
             return request.redirect(
                 self._paycrm_url(move, suffix="/done"), code=303, local=False

@@ -37,3 +37,14 @@ from . import paycrm_gateway_health
 from . import paycrm_gateway_sync
 from . import paycrm_gateway_webhook
 from . import paycrm_alert_gateway
+from . import paycrm_payment_method
+from . import paycrm_method_setup
+from . import paycrm_gateway_methods
+from . import paycrm_alert_method
+from . import res_partner_autopay
+from . import account_move_pending
+from . import paycrm_booking_method
+from . import paycrm_autopay_attempt
+from . import paycrm_autopay
+from . import account_move_autopay
+from . import res_company_autopay

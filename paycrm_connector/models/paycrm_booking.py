@@ -30,6 +30,11 @@ HANDLERS = {
     "dispute_closed": "_paycrm_book_dispute",
     "payout_paid": "_paycrm_book_payout",
     "payout_failed": "_paycrm_book_payout",
+    # Saved methods and payments in flight (paycrm_booking_method.py).
+    "payment_pending": "_paycrm_book_payment_pending",
+    "payment_failed": "_paycrm_book_payment_failed",
+    "method_saved": "_paycrm_book_method_saved",
+    "method_removed": "_paycrm_book_method_removed",
 }
 
 

@@ -66,6 +66,10 @@ class PaycrmLink(models.Model):
         "gateway payment id from it.",
     )
     last_error = fields.Char(readonly=True)
+    save_method = fields.Boolean(
+        readonly=True,
+        help="The customer asked to save the payment method for future invoices.",
+    )
 
     _sql_constraints = [
         (
@@ -188,7 +192,7 @@ class PaycrmLink(models.Model):
         return gateway, amount
 
     @api.model
-    def _paycrm_checkout_for(self, move, amount=None, gateway=None):
+    def _paycrm_checkout_for(self, move, amount=None, gateway=None, save_method=False):
         """The open session for ``move``'s residual (or ``amount``), reused or new.
 
         Returns ``(link, created)``. Gateway failures raise ``GatewayError`` and
@@ -211,7 +215,13 @@ class PaycrmLink(models.Model):
         ]
         margin = timedelta(minutes=const.LINK_REUSE_MARGIN_MINUTES)
         link = self.search(
-            [*same, ("state", "=", "open"), ("expires_at", ">", now + margin)], limit=1
+            [
+                *same,
+                ("state", "=", "open"),
+                ("save_method", "=", bool(save_method)),
+                ("expires_at", ">", now + margin),
+            ],
+            limit=1,
         )
         if link:
             link._paycrm_opened()
@@ -238,6 +248,7 @@ class PaycrmLink(models.Model):
                     "amount": amount,
                     "amount_minor": amount_minor,
                     "attempt": attempt,
+                    "save_method": bool(save_method),
                     "open_count": 1,
                     "last_opened": now,
                 }
@@ -313,6 +324,8 @@ class PaycrmLink(models.Model):
             customer_email=move.partner_id.email or "",
             description=move.name,
             metadata=self._paycrm_metadata(),
+            # Saving needs the gateway customer the method is attached to.
+            save_method=bool(self.save_method and customer_ref),
         )
         config = gateway._paycrm_config()
         # The demo gateway's hosted page is ours: served at the configured base

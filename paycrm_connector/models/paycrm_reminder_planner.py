@@ -39,6 +39,8 @@ class PaycrmReminderPlanner(models.AbstractModel):
             return _("Paid")
         if invoice.paycrm_disputed:
             return _("Disputed at the gateway")
+        if invoice._paycrm_is_payment_pending():
+            return _("Payment pending (direct debit in progress)")
         if (
             invoice.paycrm_promise_date
             and today

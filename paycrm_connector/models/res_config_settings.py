@@ -123,3 +123,8 @@ class ResConfigSettings(models.TransientModel):
                         "interval_type": "hours",
                     }
                 )
+
+    # Auto-pay (res_company_autopay.py).
+    paycrm_autopay_retry_days = fields.Char(
+        related="company_id.paycrm_autopay_retry_days", readonly=False
+    )

@@ -59,3 +59,5 @@ from . import test_gateway_sync
 from . import test_gateway_sync_lib
 from . import test_gateway_health
 from . import test_gateway_methods_lib
+from . import test_payment_methods
+from . import test_autopay

@@ -8,3 +8,4 @@ from . import paycrm_tieout
 from . import paycrm_tieout_line
 from . import paycrm_link_wizard
 from . import paycrm_event_replay
+from . import paycrm_autopay_charge
