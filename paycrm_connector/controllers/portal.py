@@ -29,9 +29,7 @@ PAY_ROUTE = "/paycrm/pay/<int:invoice_id>/<string:access_token>"
 AMOUNT_RE = re.compile(r"[0-9]{1,15}")
 
 
-class PaycrmLinkController(
-    PaycrmPayChoiceMixin, PaycrmSaveOfferMixin, http.Controller
-):
+class PaycrmLinkController(PaycrmPayChoiceMixin, PaycrmSaveOfferMixin, http.Controller):
     # ----------------------------------------------------------------- helpers
 
     def _paycrm_invoice(self, invoice_id, access_token):
@@ -190,7 +188,12 @@ class PaycrmLinkController(
         """The customer's answer to the offer to save their method (CSRF
         protected): on to the gateway, saving the method when ticked."""
         return self._paycrm_pay(
-            invoice_id, access_token, amount, sig, gateway, save_method=save_method == "1"
+            invoice_id,
+            access_token,
+            amount,
+            sig,
+            gateway,
+            save_method=save_method == "1",
         )
 
     def _paycrm_pay(

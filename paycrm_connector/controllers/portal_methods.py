@@ -41,9 +41,9 @@ class PaycrmPortalMethods(CustomerPortal):
                 "page_name": "paycrm_payment_methods",
                 "methods": self._paycrm_my_methods(),
                 "removed": removed == "1",
-                "error": kwargs.get("error") and request.env._(
-                    "The payment method could not be removed; please try again "
-                    "later."
+                "error": kwargs.get("error")
+                and request.env._(
+                    "The payment method could not be removed; please try again later."
                 ),
             }
         )

@@ -23,7 +23,7 @@ def add_business_days(day, count):
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _inherit = "account.move"  # pylint: disable=consider-merging-classes-inherited
 
     paycrm_payment_pending = fields.Boolean(
         string="Payment Pending",

@@ -110,7 +110,9 @@ class PaycrmBooking(models.AbstractModel):
         methods = (
             self.env["paycrm.payment.method"]
             .with_context(active_test=False)
-            .search([("gateway_id", "=", event.gateway_id.id), ("method_ref", "=", ref)])
+            .search(
+                [("gateway_id", "=", event.gateway_id.id), ("method_ref", "=", ref)]
+            )
         )
         if not methods:
             return Booking(

@@ -105,7 +105,9 @@ class PaycrmPaymentMethod(models.Model):
     def _compute_is_expiring(self):
         limit = fields.Date.context_today(self) + timedelta(days=EXPIRING_DAYS)
         for method in self:
-            method.is_expiring = bool(method.expiry_date and method.expiry_date <= limit)
+            method.is_expiring = bool(
+                method.expiry_date and method.expiry_date <= limit
+            )
 
     def _search_is_expiring(self, operator, value):
         if operator not in ("=", "!="):
@@ -171,15 +173,19 @@ class PaycrmPaymentMethod(models.Model):
             "exp_month": saved.exp_month or 0,
             "exp_year": saved.exp_year or 0,
             "mandate_ref": saved.mandate_ref or False,
-            "mandate_date": datetime.fromtimestamp(saved.mandate_at, tz=timezone.utc)
-            .replace(tzinfo=None)
+            "mandate_date": datetime.fromtimestamp(
+                saved.mandate_at, tz=timezone.utc
+            ).replace(tzinfo=None)
             if saved.mandate_at
             else False,
             "active": True,
         }
         if saved.wallet and saved.method_type == "card":
             vals["method_type"] = "wallet"
-        domain = [("gateway_id", "=", gateway.id), ("method_ref", "=", saved.method_ref)]
+        domain = [
+            ("gateway_id", "=", gateway.id),
+            ("method_ref", "=", saved.method_ref),
+        ]
         method = self.with_context(active_test=False).search(domain, limit=1)
         if method:
             if consent_text and not method.consent_text:

@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
 
     paycrm_payment_method_ids = fields.One2many(
         "paycrm.payment.method",
@@ -42,9 +42,7 @@ class ResPartner(models.Model):
         for partner in self:
             methods = partner.commercial_partner_id.paycrm_payment_method_ids
             partner.paycrm_payment_method_count = len(methods)
-            partner.paycrm_method_expiring_count = len(
-                methods.filtered("is_expiring")
-            )
+            partner.paycrm_method_expiring_count = len(methods.filtered("is_expiring"))
 
     def action_paycrm_save_method(self):
         """Open a page that saves a payment method for this customer, and the
@@ -79,7 +77,10 @@ class ResPartner(models.Model):
             link,
         )
         partner.message_post(
-            body=_("Link to save a payment method opened on %(gateway)s.", gateway=gateway.name)
+            body=_(
+                "Link to save a payment method opened on %(gateway)s.",
+                gateway=gateway.name,
+            )
             + Markup("<br/>")
             + escape(setup.url),
             subtype_xmlid="mail.mt_note",

@@ -114,7 +114,7 @@ class TestPaymentMethods(WebhookCommon, PaycrmLinkCase):
         invoice = self._stripe_invoice(30.0, currency=self.eur)
         self.assertEqual(self._click(invoice).status_code, 303)
 
-    # -- setup link from the contact ---------------------------------------------
+    # -- setup link from the contact --------------------------------------------
 
     def test_setup_link_from_contact_stripe(self):
         self.env.company.paycrm_gateway_id = self.stripe_gateway
@@ -146,7 +146,7 @@ class TestPaymentMethods(WebhookCommon, PaycrmLinkCase):
         with self.assertRaises(Exception):  # noqa: B017 - AccessError
             self.customer.with_user(salesman).action_paycrm_save_method()
 
-    # -- demo gateway's pages -----------------------------------------------------
+    # -- demo gateway's pages ---------------------------------------------------
 
     def test_demo_pay_page_saves_card(self):
         invoice = self._invoice(120.0)
@@ -185,7 +185,9 @@ class TestPaymentMethods(WebhookCommon, PaycrmLinkCase):
             allow_redirects=False,
         )
         self.assertEqual(done.status_code, 303)
-        self.assertEqual(urlsplit(done.headers["Location"]).path, "/paycrm/method/saved")
+        self.assertEqual(
+            urlsplit(done.headers["Location"]).path, "/paycrm/method/saved"
+        )
         self._process()
         method = self.methods.search([("partner_id", "=", self.customer.id)])
         self.assertEqual(method.method_type, "sepa_debit")
@@ -200,7 +202,7 @@ class TestPaymentMethods(WebhookCommon, PaycrmLinkCase):
         self.assertEqual(again.status_code, 409)
         self.assertEqual(self.url_open("/paycrm/demo/setup/nope").status_code, 404)
 
-    # -- portal ---------------------------------------------------------------------
+    # -- portal -----------------------------------------------------------------
 
     def test_portal_lists_and_removes_own_methods_only(self):
         other = self.env["res.partner"].create({"name": "Other Customer"})
@@ -263,7 +265,7 @@ class TestPaymentMethods(WebhookCommon, PaycrmLinkCase):
         self._process()
         self.assertFalse(method.active)
 
-    # -- payment pending --------------------------------------------------------------
+    # -- payment pending --------------------------------------------------------
 
     def _demo_debit_event(self, invoice, event_type, status):
         obj = {
@@ -297,7 +299,9 @@ class TestPaymentMethods(WebhookCommon, PaycrmLinkCase):
         self.assertEqual(invoice.paycrm_pending_amount, 100.0)
         self.assertEqual(invoice.paycrm_pending_method, "sepa_debit")
         self.assertGreaterEqual(
-            (invoice.paycrm_pending_expected - invoice.paycrm_pending_since.date()).days,
+            (
+                invoice.paycrm_pending_expected - invoice.paycrm_pending_since.date()
+            ).days,
             5,
         )
         self.assertEqual(
@@ -327,7 +331,7 @@ class TestPaymentMethods(WebhookCommon, PaycrmLinkCase):
         self._demo_debit_event(invoice, "payment.processing", "processing")
         self.assertFalse(invoice._paycrm_is_payment_pending())
 
-    # -- method health ------------------------------------------------------------------
+    # -- method health ----------------------------------------------------------
 
     def test_expiring_alert_once(self):
         soon = date.today() + timedelta(days=10)
@@ -347,4 +351,3 @@ class TestPaymentMethods(WebhookCommon, PaycrmLinkCase):
         )
         self.assertEqual(len(activities), 1)
         self.assertEqual(self.customer.paycrm_method_expiring_count, 1)
-
