@@ -68,9 +68,10 @@ bench-reminders: install
 bench-webhooks: install
 	@setup/bench.sh bench/bench_webhooks.py --sizes $${SIZES:-1000,10000}
 
-## bench-sync: catch-up sync of 1k and 10k missed events vs the same as webhooks (SIZES=1000 to shorten)
+## bench-sync: catch-up sync of 1k and 10k missed events vs the same as webhooks (SIZES=1000 to shorten;
+##   STORED_ONLY=1: no invoices, no booking, to all stored only)
 bench-sync: install
-	@setup/bench.sh bench/bench_sync.py --sizes $${SIZES:-1000,10000}
+	@setup/bench.sh bench/bench_sync.py --sizes $${SIZES:-1000,10000} $${STORED_ONLY:+--stored-only}
 
 ## bench-insights: profiles, partner form, analysis views at 200/5k and 2k/50k (SIZES=200:5000 to shorten)
 bench-insights: install

@@ -22,6 +22,14 @@ For each size, on 127.0.0.1, bounded in count and time:
    way (3), so both sides book alike and the ratio compares intakes;
 5. correctness: every invoice paid once, every event stored once and done.
 
+``--stored-only`` (``STORED_ONLY=1 make bench-sync``): no invoices and no
+booking, so 10,000 fits in minutes. The stand-in lists ``size`` missed
+``checkout.session.completed`` events (plus the same 5 % of unhandled types,
+and 5 % the sync's own intake stored before), their metadata naming no real
+invoice (unmatched if booked: only storing is measured); the webhook peer
+posts ``size`` other such events, signed, to a real Odoo server as above.
+The check: each side's events stored exactly once (by external id).
+
 The stand-in runs in this process: its serving time (sorting and copying the
 listed events) is shown per page beside the 20 ms it waits. Times to booked
 are stored + booking, one after the other.
@@ -257,6 +265,246 @@ def bench_webhooks(standin, gateway_id, invoices):
     }
 
 
+FAKE_INVOICE_BASE = 2_000_000_000  # ids no account.move has
+
+
+def fake_invoices(env, count, tag):
+    """Plain invoice dicts like ``make_invoices``' for invoices that do not
+    exist: the events they make are stored, never matched."""
+    company = env.ref("base.main_company")
+    currency = company.currency_id
+    base = FAKE_INVOICE_BASE + tag * 100_000
+    return [
+        {
+            "id": base + n,
+            "name": f"NOINV/{tag}/{n:06d}",
+            "company_id": company.id,
+            "minor": 10_000,
+            "currency": currency.name.lower(),
+        }
+        for n in range(count)
+    ]
+
+
+def stored_ids(env, gateway_id, first_event, from_sync):
+    """{external id: times stored} of this side's events after ``first_event``."""
+    env.cr.execute(
+        SQL(
+            "SELECT external_id, count(*) FROM paycrm_event WHERE gateway_id = %s "
+            "AND id > %s AND from_sync = %s GROUP BY external_id",
+            gateway_id,
+            first_event,
+            from_sync,
+        )
+    )
+    return dict(env.cr.fetchall())
+
+
+def check_stored(expected, stored):
+    """``(lost, twice, extra)``: expected ids not stored, stored more than
+    once, stored without being expected."""
+    lost = sum(1 for ext in expected if ext not in stored)
+    twice = sum(1 for n in stored.values() if n > 1)
+    extra = len(set(stored) - set(expected))
+    return lost, twice, extra
+
+
+def bench_sync_stored(standin, gateway_id, size, tag):
+    """Stored-only sync side: ``size`` missed events (plus unhandled types
+    and some stored before), synced to all stored; a result row."""
+    delivered = int(size * EXTRA_DELIVERED)
+    with environment() as env:
+        invoices = fake_invoices(env, size + delivered, tag)
+    now = int(time.time())
+    created = [now - WINDOW + n * WINDOW // len(invoices) for n in range(len(invoices))]
+    seed_s, paid = timed(seed_payments, standin, invoices, created)
+    unhandled = 0
+    for n, item in enumerate(paid[: int(size * EXTRA_UNHANDLED)]):
+        kind = UNHANDLED_TYPES[n % len(UNHANDLED_TYPES)]
+        obj = (
+            item["payment_intent"]
+            if kind.startswith("payment_intent")
+            else item["charge"]
+        )
+        standin.record_event(kind, obj, created=item["event"]["created"])
+        unhandled += 1
+    listed = len(standin.objects["event"])
+    with environment() as env:
+        gateway = env["paycrm.gateway"].browse(gateway_id)
+        first_event = last_event_id(env)
+        # Stored before (by the sync's own intake), not booked.
+        env["paycrm.event"]._paycrm_store_many(
+            gateway,
+            [
+                (json.dumps(item["event"]).encode(), item["event"])
+                for item in paid[size:]
+            ],
+            from_sync=True,
+        )
+        env.cr.commit()
+        before_sync = last_event_id(env)
+        gateway.sync_run_since = fields.Datetime.to_datetime("1970-01-01") + timedelta(
+            seconds=now - WINDOW - 60
+        )
+    standin.page_starts.clear()
+    standin.page_serving.clear()
+    standin.page_delay = PAGE_DELAY
+    with environment() as env:
+        gateway = (
+            env["paycrm.gateway"].with_context(paycrm_commit=True).browse(gateway_id)
+        )
+        before = queries()
+        start = time.perf_counter()
+        outcome = gateway._paycrm_sync_run(max_pages=listed // 100 + 2, commit=True)
+        end = time.perf_counter()
+        sync_queries = queries() - before
+        assert end - start < SYNC_TIMEOUT, f"sync took {end - start:.0f} s"
+        assert outcome["state"] == "ok", outcome
+        stored = stored_ids(env, gateway_id, first_event, True)
+        new_rows = sum(side_state(env, gateway_id, before_sync, True).values())
+    standin.page_delay = 0.0
+    starts = standin.page_starts
+    pages = [b - a for a, b in zip(starts, [*starts[1:], end], strict=True)]
+    expected = [item["event"]["id"] for item in paid]
+    lost, twice, extra = check_stored(expected, stored)
+    return {
+        "size": size,
+        "seed_s": seed_s,
+        "listed": listed,
+        "unhandled": unhandled,
+        "delivered": delivered,
+        "found": outcome["found"],
+        "stored": new_rows,
+        "stored_s": end - start,
+        "stored_queries": sync_queries,
+        "pages": summary(pages) | {"count": len(pages)},
+        "serving": summary(standin.page_serving),
+        "lost": lost,
+        "twice": twice,
+        "extra": extra,
+    }
+
+
+def bench_webhooks_stored(standin, gateway_id, size, tag):
+    """Stored-only peer: ``size`` other such events POSTed, signed, to a
+    real Odoo server until all are stored; a result row."""
+    with environment() as env:
+        invoices = fake_invoices(env, size, tag)
+        first_event = last_event_id(env)
+    seed_s, paid = timed(seed_payments, standin, invoices)
+    secret = data.OUR_STRIPE_SECRET
+    posts = []
+    for item in paid:
+        body = json.dumps(item["event"]).encode()
+        posts.append((body, data.standin.signed_headers(body, secret)))
+    with OdooServer(workers=2, extra_args=["--max-cron-threads=0"]) as server:
+        url = f"{server.url}/paycrm/webhook/{gateway_id}"
+        warm = [(posts[0][0], {"Stripe-Signature": "t=1,v1=0"})] * WARM_POSTS
+        for _s, answer in send_all(url, warm, threads=2)[1]:
+            assert answer.status_code < 500, answer.text
+        stored_s, results = send_all(url, posts)
+    answers = [answer for _s, answer in results]
+    with environment() as env:
+        stored = stored_ids(env, gateway_id, first_event, False)
+    lost, twice, extra = check_stored([item["event"]["id"] for item in paid], stored)
+    return {
+        "size": size,
+        "seed_s": seed_s,
+        "stored": sum(stored.values()),
+        "stored_s": stored_s,
+        "ok": sum(a.status_code == 200 and a.text == "ok" for a in answers),
+        "errors": sum(a.status_code != 200 for a in answers),
+        "latency": summary([s for s, _a in results]),
+        "lost": lost,
+        "twice": twice,
+        "extra": extra,
+    }
+
+
+def run_stored_only(sizes):
+    """``--stored-only``: each size's sync and webhook peer, to all stored."""
+    runs = []
+    for tag, size in enumerate(sizes):
+        standin = PagedStandin().start()
+        try:
+            with environment() as env:
+                _demo, ours = data.make_gateways(env)
+                ours.api_base_url = standin.url
+                gateway_id = ours.id
+            sync = bench_sync_stored(standin, gateway_id, size, 2 * tag)
+            peer = bench_webhooks_stored(standin, gateway_id, size, 2 * tag + 1)
+        finally:
+            standin.stop()
+        runs.append((sync, peer))
+        print(
+            f"{size}: sync stored in {sync['stored_s']:.2f} s, webhooks in "
+            f"{peer['stored_s']:.2f} s "
+            f"(ratio {sync['stored_s'] / peer['stored_s']:.2f}); sync "
+            f"{sync['lost']} lost, {sync['twice']} twice; webhooks "
+            f"{peer['lost']} lost, {peer['twice']} twice"
+        )
+        for side in (sync, peer):
+            assert side["lost"] == 0 and side["twice"] == 0, side
+    print_table(
+        f"Stored only - catch-up sync to all stored: stand-in pages of 100, "
+        f"{PAGE_DELAY * 1000:g} ms a page, _paycrm_sync_run(commit=True); "
+        "events name no real invoice",
+        ["missed events", "listed", "of which unhandled types",
+         "already stored", "rows stored", "pages", "s to stored", "events/s",
+         "page p50 ms", "page p95 ms", "stand-in serving ms/page",
+         "ms/missed event", "queries/page", "queries/missed event", "check"],
+        [[s["size"], s["listed"], s["unhandled"], s["delivered"], s["stored"],
+          s["pages"]["count"], s["stored_s"], s["size"] / s["stored_s"],
+          s["pages"]["median_ms"], s["pages"]["p95_ms"],
+          s["serving"]["median_ms"], per_event_ms(s["stored_s"], s["size"]),
+          s["stored_queries"] / s["pages"]["count"],
+          s["stored_queries"] / s["size"],
+          f"{s['lost']} lost, {s['twice']} twice"]
+         for s, _p in runs],
+    )  # fmt: skip
+    print_table(
+        "Stored only - webhook peer to all stored: as many such events posted "
+        f"as signed webhooks, {harness.THREADS} client threads, --workers=2, "
+        "no cron",
+        ["events", "s to stored", "events/s", "post p50 ms", "post p95 ms",
+         "200 ok", "errors", "rows stored", "ms/event", "check"],
+        [[p["size"], p["stored_s"], p["size"] / p["stored_s"],
+          p["latency"]["median_ms"], p["latency"]["p95_ms"], p["ok"],
+          p["errors"], p["stored"], per_event_ms(p["stored_s"], p["size"]),
+          f"{p['lost']} lost, {p['twice']} twice"]
+         for _s, p in runs],
+    )  # fmt: skip
+    print_table(
+        "Stored only - ratio sync / webhooks (s to stored)",
+        ["events", "sync ms/event", "webhooks ms/event", "sync / webhooks"],
+        [[s["size"], per_event_ms(s["stored_s"], s["size"]),
+          per_event_ms(p["stored_s"], p["size"]), s["stored_s"] / p["stored_s"]]
+         for s, p in runs],
+    )  # fmt: skip
+    if len(runs) > 1:
+        (s0, p0), (s1, p1) = runs[0], runs[-1]
+        n0, n1 = s0["size"], s1["size"]
+
+        def growth(first, last, key):
+            return (last[key] / n1) / (first[key] / n0)
+
+        print_table(
+            f"Stored only - growth of the per-event cost from {n0} to {n1} "
+            "events (1.00 = linear)",
+            ["side", "ms/event to stored", "queries/event"],
+            [["sync", growth(s0, s1, "stored_s"), growth(s0, s1, "stored_queries")],
+             ["webhooks", growth(p0, p1, "stored_s"), float("nan")]],
+        )  # fmt: skip
+    print(
+        "\nSetup (not timed): "
+        + "; ".join(
+            f"{s['size']}: stand-in events {s['seed_s'] + p['seed_s']:.1f} s"
+            for s, p in runs
+        )
+    )
+    sys.stdout.flush()
+
+
 def check(gateway_id, invoices):
     """Step 5: each invoice paid once, each event stored once; the counts."""
     ids = [invoice["id"] for invoice in invoices]
@@ -323,6 +571,11 @@ def run_size(size):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument(
+        "--stored-only",
+        action="store_true",
+        help="no invoices, no booking: sync and webhooks to all stored",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     results = os.environ.get("PAYCRM_BENCH_RESULTS", "bench/results")
@@ -331,6 +584,10 @@ def main():
     print(f"## Catch-up sync benchmark\n\nMachine: {machine()}; sizes {sizes}")
     # Odoo's own crons stay out of the way: this process runs the work.
     harness.set_cron("paycrm_connector.ir_cron_paycrm_sync_events", False)
+    if args.stored_only:
+        print("Mode: stored only (no invoices, no booking)")
+        run_stored_only(sizes)
+        return
     runs = []
     for size in sizes:
         sync, peer, correct = run_size(size)
