@@ -28,6 +28,7 @@ class ResPartner(models.Model):
     paycrm_autopay = fields.Boolean(
         string="Charge my saved method on the due date",
         groups="paycrm_connector.group_paycrm_user",
+        copy=False,
         tracking=True,
     )
     paycrm_autopay_method_id = fields.Many2one(
@@ -36,6 +37,7 @@ class ResPartner(models.Model):
         domain="[('partner_id', '=', commercial_partner_id), ('active', '=', True)]",
         groups="paycrm_connector.group_paycrm_user",
         tracking=True,
+        copy=False,
     )
 
     def _compute_paycrm_payment_method_count(self):

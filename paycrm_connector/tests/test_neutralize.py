@@ -12,6 +12,7 @@ CREDENTIALS = (
     "webhook_secret",
     "paypal_client_id",
     "paypal_webhook_id",
+    "webhook_endpoint_id",
     "api_base_url",
 )
 
@@ -30,6 +31,7 @@ class TestNeutralize(PaycrmCommon):
                 "company_id": cls.company.id,
                 "secret_key": "sk_test_old",
                 "webhook_secret": "whsec_old",
+                "webhook_endpoint_id": "we_old",
                 "api_base_url": "https://stripe.internal.example",
                 "active": False,
             }
