@@ -133,7 +133,12 @@ class PaycrmLink(models.Model):
         gateway's event has not booked yet (submitted, or captured on return):
         a session leaves this state when its payment is booked (paid)."""
         links = self.search([("move_id", "=", move.id), ("state", "=", "submitted")])
-        return sum(links.mapped("amount"))
+        in_flight = sum(links.mapped("amount"))
+        if not links and move._paycrm_is_payment_pending():
+            # A debit charged without a session (auto-pay) is in flight too;
+            # one paid through a session is that session's amount already.
+            in_flight += move.sudo().paycrm_pending_amount
+        return in_flight
 
     @api.model
     def _paycrm_recent_payment(self, move, hours=1):

@@ -311,6 +311,19 @@ class TestPaymentMethods(WebhookCommon, PaycrmLinkCase):
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertFalse(invoice._paycrm_is_payment_pending())
 
+    def test_pending_debit_keeps_the_link_from_a_second_payment(self):
+        invoice = self._invoice(100.0)
+        self._demo_debit_event(invoice, "payment.processing", "processing")
+        # The customer opens the pay link while the debit runs: no second
+        # checkout for the same money.
+        page = self._click(invoice)
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("being confirmed", page.text)
+        self.assertFalse(self.env["paycrm.link"].search([("move_id", "=", invoice.id)]))
+        # The debit failed: the link asks again.
+        self._demo_debit_event(invoice, "payment.failed", "failed")
+        self.assertEqual(self._click(invoice).status_code, 303)
+
     def test_pending_failed_raises_alert(self):
         invoice = self._invoice(100.0)
         self._demo_debit_event(invoice, "payment.processing", "processing")
