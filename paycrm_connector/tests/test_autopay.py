@@ -6,17 +6,14 @@ dates) or with freezegun for the demo gateway (no HTTP involved).
 """
 
 import json
-import threading
-import time
 from datetime import date, timedelta
 
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
-from odoo import SUPERUSER_ID, Command, api, fields
+from odoo import fields
 from odoo.exceptions import UserError, ValidationError
-from odoo.modules.registry import DummyRLock, Registry
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.sms.tests.common import SMSCase
@@ -469,161 +466,3 @@ class TestAutopay(PaycrmCommon, SMSCase):
             self.assertEqual(len(attempts), 1, invoice.name)
             self.assertEqual(attempts.state, "succeeded")
             self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual))
-
-
-@tagged("post_install", "-at_install")
-class TestAutopayConcurrency(TransactionCase):
-    """Two daily runs at once, on real committed data and two real
-    connections: each invoice is charged once. The data is built through
-    fresh cursors and deleted afterwards (the test transaction cannot share
-    uncommitted rows with a second connection)."""
-
-    INVOICES = 3
-
-    def setUp(self):
-        super().setUp()
-        with self._env() as env:
-            company = env.ref("base.main_company")
-            gateway = env["paycrm.gateway"].create(
-                {"name": "Demo auto-pay", "provider": "demo", "company_id": company.id}
-            )
-            partner = env["res.partner"].create(
-                {"name": "Concurrent auto-pay", "email": "cap@example.com"}
-            )
-            method = env["paycrm.payment.method"].create(
-                {
-                    "partner_id": partner.id,
-                    "gateway_id": gateway.id,
-                    "method_ref": "pm_demo_concurrent",
-                    "customer_ref": f"demo_cus_{partner.id}",
-                    "method_type": "card",
-                    "brand": "visa",
-                    "last4": "4242",
-                    "exp_month": 12,
-                    "exp_year": 2040,
-                }
-            )
-            partner.write(
-                {"paycrm_autopay": True, "paycrm_autopay_method_id": method.id}
-            )
-            invoices = (
-                env["account.move"]
-                .with_company(company)
-                .create(
-                    [
-                        {
-                            "move_type": "out_invoice",
-                            "company_id": company.id,
-                            "partner_id": partner.id,
-                            "paycrm_gateway_id": gateway.id,
-                            "invoice_date": "2025-03-03",
-                            "invoice_date_due": "2025-03-03",
-                            "invoice_line_ids": [
-                                Command.create(
-                                    {"name": "S", "price_unit": 10.0, "tax_ids": []}
-                                )
-                            ],
-                        }
-                        for _n in range(self.INVOICES)
-                    ]
-                )
-            )
-            invoices.action_post()
-            self.gateway_id, self.partner_id = gateway.id, partner.id
-            self.method_id, self.invoice_ids = method.id, invoices.ids
-        self.addCleanup(self._cleanup)
-
-    def _env(self):
-        registry = self.registry
-
-        class _Ctx:
-            def __enter__(ctx):
-                ctx.cr = registry.cursor()
-                return api.Environment(ctx.cr, SUPERUSER_ID, {})
-
-            def __exit__(ctx, exc_type, exc, tb):
-                if exc_type is None:
-                    ctx.cr.commit()
-                else:
-                    ctx.cr.rollback()
-                ctx.cr.close()
-
-        return _Ctx()
-
-    def _cleanup(self):
-        with self._env() as env:
-            env["paycrm.autopay.attempt"].search(
-                [("invoice_id", "in", self.invoice_ids)]
-            ).unlink()
-            env["paycrm.event"].search([("gateway_id", "=", self.gateway_id)]).unlink()
-            invoices = env["account.move"].browse(self.invoice_ids)
-            invoices.button_draft()
-            invoices.with_context(force_delete=True).unlink()
-            env["res.partner"].browse(self.partner_id).paycrm_autopay_method_id = False
-            env["paycrm.payment.method"].browse(self.method_id).unlink()
-            env["mail.message"].search(
-                [("model", "=", "res.partner"), ("res_id", "=", self.partner_id)]
-            ).unlink()
-            env["res.partner"].browse(self.partner_id).unlink()
-            gateway = env["paycrm.gateway"].browse(self.gateway_id)
-            if gateway.company_id.paycrm_gateway_id == gateway:
-                gateway.company_id.paycrm_gateway_id = False
-            journal = gateway.journal_id
-            gateway.unlink()
-            journal.unlink()
-
-    def test_two_runs_at_once_charge_each_invoice_once(self):
-        # Odoo's test runner holds the registry lock in its main thread: run
-        # B's thread would wait on it for ever (see test_reminder_concurrency).
-        self.patch(Registry, "_lock", DummyRLock())
-        results, errors = {}, []
-        with mute_logger("odoo.sql_db"):
-            with self._env() as env_a:
-                results["a"] = env_a["paycrm.autopay"]._paycrm_autopay_run()
-                pid_a = env_a.cr.connection.get_backend_pid()
-
-                def run_b():
-                    try:
-                        with self._env() as env_b:
-                            results["b"] = env_b["paycrm.autopay"]._paycrm_autopay_run()
-                    except Exception as exc:  # noqa: BLE001 - asserted below
-                        errors.append(exc)
-
-                thread = threading.Thread(target=run_b)
-                thread.start()
-                self.assertTrue(self._wait_blocked_by(pid_a), "run B never waited")
-            # A commits: B's claim of the same attempts fails to serialise and
-            # B charges nothing.
-            thread.join(timeout=60)
-        self.assertFalse(thread.is_alive())
-        self.assertFalse(errors)
-        self.assertEqual(results["a"].claimed, self.INVOICES)
-        self.assertEqual(results["b"].claimed, 0)
-        self.assertEqual(results["b"].sent, 0)
-        with self._env() as env:
-            attempts = env["paycrm.autopay.attempt"].search(
-                [("invoice_id", "in", self.invoice_ids)]
-            )
-            self.assertEqual(len(attempts), self.INVOICES)
-            self.assertEqual(set(attempts.mapped("state")), {"succeeded"})
-            self.assertEqual(
-                env["paycrm.event"].search_count(
-                    [("gateway_id", "=", self.gateway_id)]
-                ),
-                self.INVOICES,
-                "one payment per invoice at the gateway",
-            )
-
-    def _wait_blocked_by(self, pid, timeout=20):
-        with self.registry.cursor() as cr:
-            for _try in range(int(timeout / 0.05)):
-                cr.execute(
-                    "SELECT 1 FROM pg_stat_activity"
-                    " WHERE %s = ANY(pg_blocking_pids(pid))",
-                    [pid],
-                )
-                if cr.fetchone():
-                    return True
-                cr.rollback()
-                time.sleep(0.05)
-        return False
