@@ -161,13 +161,14 @@ def last_event_id(env):
     return env.cr.fetchone()[0]
 
 
-def bench_sync(standin, gateway_id, invoices, delivered_invoices):
-    """Steps 1-3 on the sync side; a result row."""
-    size = len(invoices)
-    everyone = invoices + delivered_invoices
+def seed_missed(standin, invoices, size):
+    """Pay every invoice on the stand-in (events created over the last
+    ``WINDOW``) and record events of types the connector does not handle for
+    the first ``size * EXTRA_UNHANDLED``; return ``(now, seed seconds, paid,
+    unhandled, events listed)``."""
     now = int(time.time())
-    created = [now - WINDOW + n * WINDOW // len(everyone) for n in range(len(everyone))]
-    seed_s, paid = timed(seed_payments, standin, everyone, created)
+    created = [now - WINDOW + n * WINDOW // len(invoices) for n in range(len(invoices))]
+    seed_s, paid = timed(seed_payments, standin, invoices, created)
     unhandled = 0
     for n, item in enumerate(paid[: int(size * EXTRA_UNHANDLED)]):
         kind = UNHANDLED_TYPES[n % len(UNHANDLED_TYPES)]
@@ -178,15 +179,12 @@ def bench_sync(standin, gateway_id, invoices, delivered_invoices):
         )
         standin.record_event(kind, obj, created=item["event"]["created"])
         unhandled += 1
-    listed = len(standin.objects["event"])
-    with environment() as env:
-        gateway = env["paycrm.gateway"].browse(gateway_id)
-        store_delivered(env, gateway, paid[size:])
-        first_event = last_event_id(env)
-        # The first sync starts a minute before the oldest missed event.
-        gateway.sync_run_since = fields.Datetime.to_datetime("1970-01-01") + timedelta(
-            seconds=now - WINDOW - 60
-        )
+    return now, seed_s, paid, unhandled, len(standin.objects["event"])
+
+
+def run_sync(standin, gateway_id, listed):
+    """One sync as the cron runs it (a commit per page), pages slowed to
+    ``PAGE_DELAY``; return ``(outcome, start, end, queries, page seconds)``."""
     standin.page_delay = PAGE_DELAY
     with environment() as env:
         gateway = (
@@ -200,10 +198,29 @@ def bench_sync(standin, gateway_id, invoices, delivered_invoices):
         sync_queries = queries() - before
         assert end - start < SYNC_TIMEOUT, f"sync took {end - start:.0f} s"
         assert outcome["state"] == "ok", outcome
-        stored = side_state(env, gateway_id, first_event, True)
     standin.page_delay = 0.0
     starts = standin.page_starts
     pages = [b - a for a, b in zip(starts, [*starts[1:], end], strict=True)]
+    return outcome, start, end, sync_queries, pages
+
+
+def bench_sync(standin, gateway_id, invoices, delivered_invoices):
+    """Steps 1-3 on the sync side; a result row."""
+    size = len(invoices)
+    now, seed_s, paid, unhandled, listed = seed_missed(
+        standin, invoices + delivered_invoices, size
+    )
+    with environment() as env:
+        gateway = env["paycrm.gateway"].browse(gateway_id)
+        store_delivered(env, gateway, paid[size:])
+        first_event = last_event_id(env)
+        # The first sync starts a minute before the oldest missed event.
+        gateway.sync_run_since = fields.Datetime.to_datetime("1970-01-01") + timedelta(
+            seconds=now - WINDOW - 60
+        )
+    outcome, start, end, sync_queries, pages = run_sync(standin, gateway_id, listed)
+    with environment() as env:
+        stored = side_state(env, gateway_id, first_event, True)
     with environment() as env:
         book_s, book_queries, calls = book_all(env)
         booked = side_state(env, gateway_id, first_event, True)
@@ -315,20 +332,7 @@ def bench_sync_stored(standin, gateway_id, size, tag):
     delivered = int(size * EXTRA_DELIVERED)
     with environment() as env:
         invoices = fake_invoices(env, size + delivered, tag)
-    now = int(time.time())
-    created = [now - WINDOW + n * WINDOW // len(invoices) for n in range(len(invoices))]
-    seed_s, paid = timed(seed_payments, standin, invoices, created)
-    unhandled = 0
-    for n, item in enumerate(paid[: int(size * EXTRA_UNHANDLED)]):
-        kind = UNHANDLED_TYPES[n % len(UNHANDLED_TYPES)]
-        obj = (
-            item["payment_intent"]
-            if kind.startswith("payment_intent")
-            else item["charge"]
-        )
-        standin.record_event(kind, obj, created=item["event"]["created"])
-        unhandled += 1
-    listed = len(standin.objects["event"])
+    now, seed_s, paid, unhandled, listed = seed_missed(standin, invoices, size)
     with environment() as env:
         gateway = env["paycrm.gateway"].browse(gateway_id)
         first_event = last_event_id(env)
@@ -348,23 +352,10 @@ def bench_sync_stored(standin, gateway_id, size, tag):
         )
     standin.page_starts.clear()
     standin.page_serving.clear()
-    standin.page_delay = PAGE_DELAY
+    outcome, start, end, sync_queries, pages = run_sync(standin, gateway_id, listed)
     with environment() as env:
-        gateway = (
-            env["paycrm.gateway"].with_context(paycrm_commit=True).browse(gateway_id)
-        )
-        before = queries()
-        start = time.perf_counter()
-        outcome = gateway._paycrm_sync_run(max_pages=listed // 100 + 2, commit=True)
-        end = time.perf_counter()
-        sync_queries = queries() - before
-        assert end - start < SYNC_TIMEOUT, f"sync took {end - start:.0f} s"
-        assert outcome["state"] == "ok", outcome
         stored = stored_ids(env, gateway_id, first_event, True)
         new_rows = sum(side_state(env, gateway_id, before_sync, True).values())
-    standin.page_delay = 0.0
-    starts = standin.page_starts
-    pages = [b - a for a, b in zip(starts, [*starts[1:], end], strict=True)]
     expected = [item["event"]["id"] for item in paid]
     lost, twice, extra = check_stored(expected, stored)
     return {

@@ -267,20 +267,7 @@ class TestGatewaySyncQa(WebhookHttpCase):
         # Paid half an hour ago, before the start the admin picks: booked
         # some other way, the sync must leave it alone, overlap or not.
         invoice = self._invoice(80.0)
-        meta = self._meta(invoice)
-        session = self.standin.put(
-            "checkout.session",
-            {
-                "amount_total": 8000,
-                "currency": "usd",
-                "status": "open",
-                "payment_status": "unpaid",
-                "metadata": meta,
-                "payment_intent_data": {"metadata": meta},
-                "customer": None,
-            },
-        )
-        self.standin.complete_session(session["id"], created=int(time.time()) - 1800)
+        self._stripe_paid_session(invoice, 8000, created=int(time.time()) - 1800)
         start = fields.Datetime.now() - timedelta(minutes=5)
         self._replay("first_sync", start).action_paycrm_replay()
         self.assertEqual(self.gateway.sync_start, start)

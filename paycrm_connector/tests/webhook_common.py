@@ -87,8 +87,9 @@ class WebhookCommon(PaycrmCommon):
     def _stripe_event(self, event_type, obj, event_id=None):
         return make_event(event_type, obj, event_id=event_id)
 
-    def _stripe_paid_session(self, invoice, amount, currency="usd"):
-        """A Checkout Session of ``invoice`` paid on the Stripe stand-in."""
+    def _stripe_paid_session(self, invoice, amount, currency="usd", created=None):
+        """A Checkout Session of ``invoice`` paid on the Stripe stand-in (its
+        event created at ``created``, epoch seconds, default now)."""
         meta = self._meta(invoice)
         session = self.standin.put(
             "checkout.session",
@@ -103,7 +104,7 @@ class WebhookCommon(PaycrmCommon):
                 "customer": None,
             },
         )
-        return self.standin.complete_session(session["id"])
+        return self.standin.complete_session(session["id"], created=created)
 
     def _send_stripe(self, event_type, obj, created=None):
         """Post a signed Stripe event, process it, return the stored event."""
